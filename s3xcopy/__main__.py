@@ -1,0 +1,5 @@
+"""``python -m s3xcopy`` runs the CLI."""
+
+from .cli import console_main
+
+console_main()

