@@ -83,8 +83,13 @@ def build_engine(
     cancel: threading.Event | None = None,
     gate: RequestGate | None = None,
     executor: Executor | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> CopyEngine:
-    """A CopyEngine with s3xcopy's clients for these credentials and endpoints."""
+    """A CopyEngine with s3xcopy's clients for these credentials and endpoints.
+
+    ``sleep`` waits between retries (default ``time.sleep``); a bulk run passes one
+    that a cancel cuts short, so Ctrl-C does not wait out a 20-second backoff.
+    """
     config = config or CopyConfig()
     try:
         client = s3_client(
@@ -116,6 +121,7 @@ def build_engine(
         gate=gate,
         executor=executor,
         region=region or client.meta.region_name,
+        **({"sleep": sleep} if sleep is not None else {}),
     )
 
 
