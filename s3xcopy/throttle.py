@@ -8,9 +8,10 @@ handed out first come, first served, so neither kind starves the other.
 S3 throttles per prefix (about 3,500 writes and 5,500 reads per second each), so the
 rate is kept per *scope*: bucket, leading key segment, read or write. A scope sends
 as fast as it can until S3 answers SlowDown; then its rate is halved
-(multiplicative decrease, once per round of requests, so a burst of throttled
+(multiplicative decrease, at most once per round trip, so a burst of throttled
 answers to requests sent at the old rate cuts it once, not twenty times) and
-grows back linearly while requests succeed (additive increase). Retries pass the
+grows back linearly while requests succeed (additive increase, a quarter of the
+rate S3 first refused per second). Retries pass the
 gate again, so backoff plus the lowered rate make a retry storm impossible.
 botocore's "adaptive" retry mode is the model (measured send rate, token bucket);
 ours is AIMD and per prefix rather than per client.
@@ -48,8 +49,12 @@ READ_OPERATIONS = frozenset(
 
 #: Multiplicative decrease: the rate after a throttle, as a fraction of the rate before.
 DECREASE = 0.5
-#: Additive increase: per second of successes, this fraction of the rate that was throttled.
-RECOVERY = 0.1
+#: Additive increase: per second of successes, this fraction of the rate at which S3 first
+#: throttled (so the way back to that rate takes about 1 / RECOVERY * DECREASE seconds).
+RECOVERY = 0.25
+#: At most one cut per this many seconds: answers to requests sent just after a cut still
+#: reflect the burst before it (about one round trip of a copy request).
+COOLDOWN = 0.25
 #: The rate never drops below this many requests per second.
 MIN_RATE = 2.0
 #: The send rate is measured over this many trailing seconds.
@@ -92,11 +97,13 @@ class AimdRate:
         min_rate: float = MIN_RATE,
         window: float = RATE_WINDOW,
         burst_seconds: float = BURST_SECONDS,
+        cooldown: float = COOLDOWN,
     ) -> None:
         if not 0 < decrease < 1:
             raise ValueError("decrease must be between 0 and 1")
         self.decrease = decrease
         self.recovery = recovery
+        self.cooldown = cooldown
         self.min_rate = min_rate
         self.window = window
         self.burst_seconds = burst_seconds
@@ -111,7 +118,9 @@ class AimdRate:
         self._refilled = 0.0
         self._updated = 0.0
         self._decrease_mark = 0
-        self._throttled_rate = 0.0
+        self._last_cut = float("-inf")
+        #: The rate at which S3 first throttled in this episode: recovery aims back at it.
+        self._peak = 0.0
 
     # --- measuring ----------------------------------------------------------------------
 
@@ -131,6 +140,8 @@ class AimdRate:
         if self._first_send is None:
             self._first_send = now
         self._sends.append(now)
+        while self._sends[0] <= now - self.window:  # keep only the window: memory stays flat
+            self._sends.popleft()
         return ticket
 
     # --- the token bucket ---------------------------------------------------------------
@@ -152,20 +163,25 @@ class AimdRate:
     def on_throttle(self, now: float, ticket: int) -> bool:
         """S3 throttled the request with ``ticket``; cut the rate unless already cut for it.
 
-        A request sent before the last cut says nothing about the new rate, so it does
-        not cut again (one decrease per round, as TCP's congestion control does).
+        A request sent before the last cut, or answered within a round trip of it, says
+        nothing yet about the new rate, so it does not cut again (one decrease per
+        round, as TCP's congestion control does).
         """
         self.throttles += 1
-        if self.rate is not None and ticket < self._decrease_mark:
+        if self.rate is not None and (
+            ticket < self._decrease_mark or now - self._last_cut < self.cooldown
+        ):
             return False
         measured = self.measured(now)
         base = measured if self.rate is None else min(self.rate, measured or self.rate)
         base = max(base, self.min_rate)
-        self._throttled_rate = base
+        if self.rate is None or self.rate >= self._peak:
+            self._peak = base  # a new episode: throttled at this rate
         self.rate = max(self.min_rate, base * self.decrease)
         self._tokens = min(self._tokens, 1.0)
         self._refilled = now
         self._updated = now
+        self._last_cut = now
         self._decrease_mark = self.sent
         self.decreases += 1
         return True
@@ -178,7 +194,7 @@ class AimdRate:
         self._updated = now
         if elapsed <= 0:
             return False
-        step = max(1.0, self.recovery * self._throttled_rate) * elapsed
+        step = max(1.0, self.recovery * self._peak) * elapsed
         # Never run far ahead of what is really sent, or an idle scope would build
         # a rate it never tested (botocore caps at twice the measured rate too).
         ceiling = max(self.min_rate, 2 * self.measured(now), self.rate)
@@ -230,13 +246,13 @@ class AdaptiveGate:
         self.cancel = cancel or threading.Event()
         self.listener = listener
         self._rate_factory = rate_factory
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._rates: dict[Scope, AimdRate] = {}
         self._in_flight = 0
         self._max_seen = 0
-        self._next_ticket = 0
-        self._serving = 0
-        self._abandoned: set[int] = set()
+        #: Requests waiting for a slot, first come first served; a release hands its
+        #: slot straight to the head (no stampede of waiters, no barging).
+        self._waiting: collections.deque[threading.Event] = collections.deque()
         self._requests = 0
         self._lowest: float | None = None
         self._first_cut_from: float | None = None
@@ -248,40 +264,37 @@ class AdaptiveGate:
     def acquire(self, operation: str, bucket: str, key: str) -> None:
         """Wait for this scope's rate, then for a slot in the shared budget."""
         scope = self.scope(operation, bucket, key)
-        with self._cond:
-            rate = self._rates.get(scope)
-            if rate is None:
-                rate = self._rates[scope] = self._rate_factory()
-            while True:
-                self._check_cancel()
+        while True:
+            self._check_cancel()
+            with self._lock:
+                rate = self._rates.get(scope)
+                if rate is None:
+                    rate = self._rates[scope] = self._rate_factory()
                 delay = rate.try_take(self.clock())
-                if delay <= 0:
-                    break
-                self._cond.wait(min(delay, WAKE_SECONDS))
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            try:
-                while not self._my_turn(ticket):
-                    self._check_cancel()
-                    self._cond.wait(WAKE_SECONDS)
-            except BaseException:
-                self._abandoned.add(ticket)  # pass the turn on, or the queue would stall
-                self._cond.notify_all()
-                raise
-            self._serving += 1
-            self._in_flight += 1
+            if delay <= 0:
+                break
+            self.cancel.wait(min(delay, WAKE_SECONDS))
+        with self._lock:
+            turn = None
+            if self._in_flight < self.max_in_flight and not self._waiting:
+                self._in_flight += 1
+            else:
+                turn = threading.Event()
+                self._waiting.append(turn)
+        if turn is not None:
+            self._wait_turn(turn)
+        with self._lock:
             self._requests += 1
             self._max_seen = max(self._max_seen, self._in_flight)
             self._local.sent = (scope, rate.on_send(self.clock()))
-            self._cond.notify_all()
 
     def release(self, operation: str, bucket: str, key: str, *, throttled: bool) -> None:
         """Give the slot back; a throttled answer cuts the scope's rate, a success grows it."""
         scope = self.scope(operation, bucket, key)
         sent = getattr(self._local, "sent", None)
         self._local.sent = None
-        with self._cond:
-            self._in_flight -= 1
+        with self._lock:
+            self._free_slot()
             rate = self._rates.get(scope)
             if rate is not None:
                 now = self.clock()
@@ -298,23 +311,28 @@ class AdaptiveGate:
                         self._changed(RateChange(now, scope, rate.rate, "throttled"))
                 elif rate.on_success(now) and rate.rate is not None:
                     self._changed(RateChange(now, scope, rate.rate, "recovered"), quiet=True)
-            self._cond.notify_all()
 
     # --- inspection ---------------------------------------------------------------------
 
     @property
     def in_flight(self) -> int:
-        with self._cond:
+        with self._lock:
             return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot."""
+        with self._lock:
+            return len(self._waiting)
 
     def rate_of(self, scope: Scope) -> float | None:
         """The current rate limit of ``scope`` (None: not limited)."""
-        with self._cond:
+        with self._lock:
             rate = self._rates.get(scope)
             return rate.rate if rate is not None else None
 
     def stats(self) -> GateStats:
-        with self._cond:
+        with self._lock:
             return GateStats(
                 requests=self._requests,
                 throttled=sum(r.throttles for r in self._rates.values()),
@@ -331,11 +349,23 @@ class AdaptiveGate:
         if self.cancel.is_set():
             raise CopyInterruptedError("interrupted while waiting to send a request")
 
-    def _my_turn(self, ticket: int) -> bool:
-        while self._serving in self._abandoned:
-            self._abandoned.discard(self._serving)
-            self._serving += 1
-        return ticket == self._serving and self._in_flight < self.max_in_flight
+    def _wait_turn(self, turn: threading.Event) -> None:
+        """Wait until a release hands this request a slot (or the run is cancelled)."""
+        while not turn.wait(WAKE_SECONDS):
+            if self.cancel.is_set():
+                with self._lock:
+                    if turn.is_set():
+                        self._free_slot()  # handed over just now: pass it on
+                    else:
+                        self._waiting.remove(turn)
+                raise CopyInterruptedError("interrupted while waiting to send a request")
+
+    def _free_slot(self) -> None:
+        """A slot is free: hand it to the first waiter, or return it (lock held)."""
+        if self._waiting:
+            self._waiting.popleft().set()  # the slot moves on; in_flight stays the same
+        else:
+            self._in_flight -= 1
 
     def _changed(self, change: RateChange, *, quiet: bool = False) -> None:
         # Recoveries happen on every success; keep the history to cuts and every

@@ -26,6 +26,15 @@ def send_at(rate: AimdRate, now: float, count: int, spacing: float) -> list[int]
     return tickets
 
 
+def test_send_times_are_kept_for_the_window_only() -> None:
+    """Memory stays flat: a long run without throttling does not pile up timestamps."""
+    rate = AimdRate(window=1.0)
+    for n in range(100_000):
+        rate.on_send(n * 0.001)
+    assert len(rate._sends) <= 1001
+    assert rate.measured(100.0) == pytest.approx(1000, rel=0.01)
+
+
 def test_unlimited_until_the_first_throttle() -> None:
     rate = AimdRate()
     assert rate.rate is None
@@ -59,12 +68,14 @@ def test_one_cut_per_round_of_requests() -> None:
     for ticket in tickets[51:]:  # the rest of the burst, sent before the cut
         assert not rate.on_throttle(1.0, ticket)
     assert rate.rate == first
-    later = rate.on_send(1.5)  # sent after the cut: its throttle counts
+    later = rate.on_send(1.1)  # sent after the cut, but answered within a round trip
+    assert not rate.on_throttle(1.2, later)
+    later = rate.on_send(1.5)  # sent after the cut and answered later: it counts
     assert rate.on_throttle(1.6, later)
     assert rate.rate is not None
     assert first is not None
     assert rate.rate < first
-    assert (rate.decreases, rate.throttles) == (2, 51)
+    assert (rate.decreases, rate.throttles) == (2, 52)
 
 
 def test_additive_recovery_after_a_cut() -> None:
@@ -74,11 +85,26 @@ def test_additive_recovery_after_a_cut() -> None:
     assert rate.rate == pytest.approx(50, rel=0.05)
     # Keep sending at the allowed rate; successes add 10% of the throttled rate per second.
     now = 1.0
-    for _ in range(500):
+    for _ in range(300):
         now += 0.01
         rate.on_send(now)
         rate.on_success(now)
-    assert rate.rate == pytest.approx(50 + 5 * 10, rel=0.1)
+    assert rate.rate == pytest.approx(50 + 3 * 10, rel=0.1)
+
+
+def test_recovery_aims_at_the_rate_first_throttled_not_the_last_cut() -> None:
+    """Cut twice (100 -> 50 -> 25): recovery still adds 25% of 100 per second."""
+    rate = AimdRate()
+    tickets = send_at(rate, 0.0, 100, 0.01)
+    rate.on_throttle(1.0, tickets[-1])
+    rate.on_throttle(1.5, rate.on_send(1.4))
+    assert rate.rate == pytest.approx(25, rel=0.05)
+    now = 1.5
+    for _ in range(100):
+        now += 0.01
+        rate.on_send(now)
+        rate.on_success(now)
+    assert rate.rate == pytest.approx(25 + 25, rel=0.1)
 
 
 def test_rate_never_falls_below_the_floor() -> None:
@@ -172,7 +198,7 @@ def test_gate_serves_waiters_first_come_first_served() -> None:
         thread = threading.Thread(target=_take_and_note, args=(gate, n, order))
         thread.start()
         threads.append(thread)
-        _wait_until(lambda n=n: gate._next_ticket == n + 2)  # queued in this order
+        _wait_until(lambda n=n: gate.waiting == n + 1)  # queued in this order
     gate.release("CopyObject", "b", "holder", throttled=False)
     for thread in threads:
         thread.join(timeout=10)
@@ -206,13 +232,16 @@ def test_cancel_releases_waiters_with_an_interruption() -> None:
 
     thread = threading.Thread(target=wait)
     thread.start()
-    _wait_until(lambda: gate._next_ticket == 2)
+    _wait_until(lambda: gate.waiting == 1)
     cancel.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert len(errors) == 1
+    assert gate.waiting == 0
     # The abandoned turn does not block later requests once the holder is done.
     cancel.clear()
     gate.release("CopyObject", "b", "holder", throttled=False)
+    assert gate.in_flight == 0
     gate.acquire("CopyObject", "b", "next")
     gate.release("CopyObject", "b", "next", throttled=False)
+    assert gate.in_flight == 0
