@@ -13,6 +13,7 @@ from .exitcodes import EXIT_CODES_HELP
 COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.cp",
     "s3xcopy.cli.demo",
+    "s3xcopy.cli.sync",
 )
 
 Runner = Callable[[argparse.Namespace], int]
