@@ -107,6 +107,8 @@ def operation_of(method: str, path: str, headers: Any) -> tuple[str, str, str, d
 
 
 ThrottleRule = Callable[[str, str, str], bool]
+#: Called with (operation, bucket, key); returns (status, S3 error code) to answer instead.
+FaultRule = Callable[[str, str, str], "tuple[int, str] | None"]
 
 
 @dataclass
@@ -116,6 +118,8 @@ class FaultProxy:
     upstream: str
     #: Called with (operation, bucket, key) for each request; True answers SlowDown.
     throttle: ThrottleRule | None = None
+    #: Called with (operation, bucket, key); (status, code) answers that error instead.
+    fault: FaultRule | None = None
     #: Seconds to wait before forwarding, by operation.
     delays: dict[str, float] = field(default_factory=dict)
     log: list[Request] = field(default_factory=list)
@@ -210,6 +214,20 @@ class _Handler(BaseHTTPRequestHandler):
         delay = owner.delays.get(operation)
         if delay:
             time.sleep(delay)
+        injected = owner.fault(operation, bucket, key) if owner.fault is not None else None
+        if injected is not None:
+            status, code = injected
+            error = (
+                f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                f"<Message>{code} (injected)</Message><RequestId>faultproxy</RequestId></Error>"
+            ).encode()
+            self._answer(status, {"Content-Type": "application/xml"}, error)
+            owner.record(
+                Request(
+                    time.monotonic(), operation, bucket, key, part, upload_id, status, False, False
+                )
+            )
+            return
         if owner.throttle is not None and owner.throttle(operation, bucket, key):
             self._answer(503, {"Content-Type": "application/xml"}, SLOWDOWN_BODY)
             owner.record(
@@ -274,3 +292,61 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and body:
             self.wfile.write(body)
         self.wfile.flush()
+
+
+class CapacityStorm:
+    """A throttle rule that behaves like a hot S3 prefix: writes above a rate get SlowDown.
+
+    After ``after`` write requests it measures the client's write rate and, for
+    ``duration`` seconds, admits writes at ``fraction`` of that rate (a token bucket)
+    and answers SlowDown to the rest, so a client that does not slow down sees most
+    of its writes refused, and one that does sees few. Then it lifts.
+    """
+
+    def __init__(self, *, after: int, duration: float, fraction: float) -> None:
+        self.after = after
+        self.duration = duration
+        self.fraction = fraction
+        self.started: float | None = None
+        self.capacity = 0.0
+        self.baseline = 0.0
+        #: (arrival time, throttled) of every write request.
+        self.writes: list[tuple[float, bool]] = []
+        self._tokens = 0.0
+        self._refilled = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, operation: str, bucket: str, key: str) -> bool:
+        if operation not in WRITE_OPERATIONS:
+            return False
+        with self._lock:
+            now = time.monotonic()
+            throttled = self._decide(now)
+            self.writes.append((now, throttled))
+            return throttled
+
+    def _decide(self, now: float) -> bool:
+        if self.started is None:
+            if len(self.writes) + 1 < self.after:
+                return False
+            window = [t for t, _ in self.writes if t > now - 1.0]
+            span = max(now - window[0], 0.05) if window else 1.0
+            self.baseline = len(window) / span
+            self.capacity = max(5.0, self.baseline * self.fraction)
+            self.started = self._refilled = now
+            self._tokens = 1.0
+        if now > self.started + self.duration:
+            return False
+        depth = max(1.0, self.capacity * 0.1)
+        self._tokens = min(depth, self._tokens + (now - self._refilled) * self.capacity)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return False
+        return True
+
+    def window(self, start: float, end: float) -> tuple[int, int]:
+        """(write requests, of which throttled) that arrived in [start, end)."""
+        with self._lock:
+            chosen = [throttled for t, throttled in self.writes if start <= t < end]
+        return len(chosen), sum(chosen)
