@@ -8,6 +8,6 @@ while streaming, sent to S3 and checked against the source's before completion.
 
 from __future__ import annotations
 
-from .copier import BodyReadingCaller, StreamCopier
+from .copier import StreamCaller, StreamCopier
 
-__all__ = ["BodyReadingCaller", "StreamCopier"]
+__all__ = ["StreamCaller", "StreamCopier"]

@@ -9,6 +9,7 @@ to be kept once its part is sent. awscrt does the arithmetic (botocore uses it t
 from __future__ import annotations
 
 import base64
+import mmap
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -18,6 +19,8 @@ from awscrt import checksums as crt
 from ..errors import InvalidInputError
 from ..facts import CHECKSUM_FIELDS
 
+#: Bytes a CRC can be computed over (anything with the buffer protocol awscrt takes).
+Data = bytes | bytearray | memoryview | mmap.mmap
 _Crc = Callable[[Any, int], int]
 _Combine = Callable[[int, int, int], int]
 
@@ -38,7 +41,7 @@ def _spec(algorithm: str) -> tuple[_Crc, _Combine, int]:
         raise InvalidInputError(f"{algorithm} is not a combinable CRC") from None
 
 
-def crc(algorithm: str, data: bytes | bytearray | memoryview) -> int:
+def crc(algorithm: str, data: Data) -> int:
     """The CRC of ``data`` as an integer."""
     function, _, _ = _spec(algorithm)
     return int(function(data, 0))
@@ -86,7 +89,7 @@ class PartChecksums:
         self._lock = threading.Lock()
         self._values: dict[tuple[str, int], tuple[int, int]] = {}
 
-    def add(self, number: int, data: bytes | bytearray | memoryview) -> dict[str, int]:
+    def add(self, number: int, data: Data) -> dict[str, int]:
         """Compute and record every algorithm's CRC of part ``number``; return them."""
         values = {algorithm: crc(algorithm, data) for algorithm in self.algorithms}
         with self._lock:
