@@ -222,14 +222,18 @@ class CopyEngine:
         resume: ResumeState | None = None,
     ) -> CopyPlan:
         """Plan the copy: server-side, or a stream when no server-side copy can serve it."""
+        obstacle = self.server_side_obstacle()
         reason = stream_reason(
             self.config.stream,
-            self.server_side_obstacle(),
+            obstacle,
             resuming_stream=resume is not None and resume.strategy == "stream",
         )
         if reason is None:
             return make_plan(facts, dest, self.config, extra_args)
-        return make_plan(facts, dest, self.config, extra_args, strategy="stream", reason=reason)
+        return make_plan(
+            facts, dest, self.config, extra_args, strategy="stream", reason=reason,
+            same_service=obstacle is None,
+        )  # fmt: skip
 
     def server_side_obstacle(self) -> str | None:
         """Why the two clients' services cannot share one server-side copy (None if they can)."""

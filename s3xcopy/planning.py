@@ -593,14 +593,17 @@ def make_plan(
     *,
     strategy: Strategy | None = None,
     reason: str | None = None,
+    same_service: bool = True,
 ) -> CopyPlan:
     """Plan the copy of ``facts.location`` to ``dest``; ``strategy`` forces one, for ``reason``.
 
     A stream is planned even for an empty object: no server-side copy may be possible.
+    ``same_service=False`` (two endpoints) means equal bucket and key name two objects.
     """
     args = validate_extra_args(extra_args)
     dest = resolve_dest(facts.location, dest)
-    _check_not_self_copy(facts, dest, args)
+    if same_service:
+        _check_not_self_copy(facts, dest, args)
     chosen, why = choose_strategy(facts.size, config)
     if strategy is not None and strategy != chosen and (facts.size > 0 or strategy == "stream"):
         if strategy == "single" and facts.size > MAX_COPY_OBJECT_SIZE:

@@ -255,3 +255,11 @@ def test_explicit_stream_part_size_is_raised_to_fit_10000_parts() -> None:
     )
     assert plan.part_size == 20 * MiB
     assert "part size raised from 5.0 MiB to 20.0 MiB" in plan.reason
+
+
+def test_same_bucket_and_key_on_two_services_is_not_a_self_copy() -> None:
+    same = S3Location(SRC.bucket, SRC.key)
+    with pytest.raises(InvalidInputError, match="onto itself"):
+        make_plan(facts(10), same, CopyConfig(), strategy="stream")
+    plan = make_plan(facts(10), same, CopyConfig(), strategy="stream", same_service=False)
+    assert plan.dest == same

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import random
 from collections.abc import Callable
 from typing import Any
@@ -297,3 +298,21 @@ def test_forced_stream_on_one_server_gives_the_same_object_as_a_server_side_copy
     assert (
         described(s3, bucket, "st") == described(s3, bucket, "mp") == described(s3, bucket, "src")
     )
+
+
+def test_the_same_bucket_and_key_on_two_servers_are_two_objects(
+    seaweed: SeaweedServer, source_seaweed: SeaweedServer, source_s3: Any, s3: Any
+) -> None:
+    bucket = f"same-name-{os.getpid()}"
+    source_s3.create_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=bucket)
+    put_source(source_s3, bucket, "k", payload(1000))
+    result = copy_object(
+        f"s3://{bucket}/k",
+        f"s3://{bucket}/k",
+        session=session(seaweed),
+        endpoint_url=seaweed.endpoint_url,
+        source_endpoint_url=source_seaweed.endpoint_url,
+    )
+    assert result.strategy == "stream"
+    assert described(s3, bucket, "k") == described(source_s3, bucket, "k")
