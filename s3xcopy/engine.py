@@ -42,7 +42,14 @@ from .events import (
 from .facts import SourceFacts, checksum_from
 from .findings import Finding
 from .location import S3Location
-from .planning import CopyPlan, PartRange, make_plan, needs_source_tags, source_read_args
+from .planning import (
+    CopyPlan,
+    PartRange,
+    make_plan,
+    needs_source_tags,
+    resolve_dest,
+    source_read_args,
+)
 from .results import CopyResult
 from .retry import RetryPolicy
 
@@ -140,11 +147,7 @@ class CopyEngine:
         started = time.monotonic()
         args = dict(extra_args or {})
         try:
-            facts = self.inspect(source, args)
-            plan = make_plan(facts, dest, self.config, args)
-            if needs_source_tags(facts, plan.strategy, args):
-                facts = self.read_tags(facts, args)
-                plan = make_plan(facts, dest, self.config, args)
+            plan, facts = self.plan(source, dest, args)
             self._emit(CopyPlanned(plan))
             try:
                 result = self._execute_with_fallback(
@@ -160,6 +163,18 @@ class CopyEngine:
         result = dataclasses.replace(result, seconds=time.monotonic() - started)
         self._emit(CopySucceeded(result))
         return result
+
+    def plan(
+        self, source: S3Location, dest: S3Location, extra_args: Mapping[str, Any]
+    ) -> tuple[CopyPlan, SourceFacts]:
+        """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
+        dest = resolve_dest(source, dest)  # refuse a prefix source before any request
+        facts = self.inspect(source, extra_args)
+        plan = make_plan(facts, dest, self.config, extra_args)
+        if needs_source_tags(facts, plan.strategy, extra_args):
+            facts = self.read_tags(facts, extra_args)
+            plan = make_plan(facts, dest, self.config, extra_args)
+        return plan, facts
 
     def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
         """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
@@ -500,7 +515,7 @@ class CopyEngine:
         """
         head_args = dict(plan.requests.head_dest)
         head_args.pop("ChecksumMode", None)
-        if version_id:
+        if version_id and version_id != "null":  # "null": unversioned; the latest is ours
             head_args["VersionId"] = version_id
         head: Mapping[str, Any] | None
         try:
@@ -523,7 +538,7 @@ class CopyEngine:
                 f"!= source's {source_checksum.value}"
             )
         if problems:
-            removed = self._remove_bad_copy(plan, head, version_id)
+            removed = self._remove_bad_copy(plan, version_id)
             raise VerificationError(
                 f"verification failed for {plan.dest}: {'; '.join(problems)}"
                 + ("; the bad copy was deleted" if removed else "; the bad copy is still there"),
@@ -531,11 +546,10 @@ class CopyEngine:
             )
         return _quoted(head["ETag"]) if head is not None and head.get("ETag") else None
 
-    def _remove_bad_copy(
-        self, plan: CopyPlan, head: Mapping[str, Any] | None, version_id: str | None
-    ) -> bool:
+    def _remove_bad_copy(self, plan: CopyPlan, version_id: str | None) -> bool:
+        """Delete the copy that failed verification (that version only, when versioned)."""
         args: dict[str, Any] = {"Bucket": plan.dest.bucket, "Key": plan.dest.key}
-        if version_id:
+        if version_id and version_id != "null":
             args["VersionId"] = version_id
         with contextlib.suppress(S3xCopyError):
             self._cleanup("DeleteObject", **args)

@@ -14,7 +14,6 @@ from ..api import build_engine, progress_listener
 from ..errors import S3xCopyError
 from ..events import Event
 from ..location import S3Location
-from ..planning import make_plan, needs_source_tags
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import add_copy_options, copy_config, extra_args, session_from
 from .printers import Printer
@@ -100,11 +99,7 @@ def run(args: argparse.Namespace) -> int:
     with sigterm_as_interrupt():
         try:
             if args.dryrun:
-                facts = engine.inspect(source, dest_args)
-                plan = make_plan(facts, dest, config, dest_args)
-                if needs_source_tags(facts, plan.strategy, dest_args):
-                    plan = make_plan(engine.read_tags(facts, dest_args), dest, config, dest_args)
-                printer.dryrun(plan)
+                printer.dryrun(engine.plan(source, dest, dest_args)[0])
             else:
                 engine.copy(source, dest, dest_args)
         except S3xCopyError as exc:
