@@ -10,7 +10,10 @@ from typing import NoReturn, Protocol, cast
 from .exitcodes import ExitCode
 
 #: Each module defines ``register(subparsers)``, which adds its parser and sets ``run``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "s3xcopy.cli.lab",
+    "s3xcopy.cli.explain",
+)
 
 Runner = Callable[[argparse.Namespace], int]
 

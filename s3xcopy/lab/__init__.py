@@ -1,4 +1,4 @@
-"""The policy lab: a local S3 endpoint that authorizes like AWS (accounts, IAM, bucket and key policies).
+"""The policy lab: a local S3 endpoint that authorizes like AWS (accounts, IAM, bucket, key).
 
 - :mod:`.scenario`: scenario files (JSON), validated strictly; :func:`load_scenario`.
 - :mod:`.server`: :class:`LabServer`, in-process (tests) or behind ``s3xcopy lab serve``.

@@ -29,7 +29,7 @@ import http.client
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -165,6 +165,7 @@ class LabServer:
         host: str = "127.0.0.1",
         port: int = 0,
         now: datetime | None = None,
+        on_request: Callable[[LabRequestRecord], None] | None = None,
     ) -> None:
         self._scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         split = urlsplit(backend_url)
@@ -174,6 +175,8 @@ class LabServer:
         self._backend = (split.hostname, split.port or 80)
         self._host, self._port = host, port
         self._now = now
+        #: Called (in the serving thread) with each request's record: ``lab serve -v`` prints.
+        self.on_request = on_request
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.state = _ObjectState()
@@ -283,6 +286,8 @@ class LabServer:
 
     def _record(self, record: LabRequestRecord) -> None:
         self.requests.append(record)
+        if self.on_request is not None:
+            self.on_request(record)
 
     def network_for(self, principal: LabPrincipal | None, client_ip: str) -> Network:
         info = principal.info if principal else None
