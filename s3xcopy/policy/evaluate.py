@@ -186,7 +186,9 @@ class Decision:
         if self.allowed or kind is None:
             return ""
         if self.outcome == "explicit-deny":
-            return f"with an explicit deny in a {_DENY_PHRASES[kind]}"
+            phrase = _DENY_PHRASES[kind]
+            article = "an" if phrase[0] in "aeiou" else "a"
+            return f"with an explicit deny in {article} {phrase}"
         return f"because no {AWS_POLICY_PHRASES[kind]} allows the {self.request.action} action"
 
     def explain(self) -> str:

@@ -173,7 +173,7 @@ def _kms_permission(need: KmsNeed, call: S3Call) -> Permission | None:
         encryption, obj, role = call.source_encryption, call.source, "source key"
     else:
         encryption, obj = call.target_encryption, call.target
-        role = _role_name(call.target_role, "key")
+        role = "object key" if call.target_role == "object" else f"{call.target_role} key"
     if obj is None or encryption is None or not encryption.uses_kms:
         return None
     assert encryption.key_arn is not None
