@@ -163,6 +163,10 @@ def _strings(
     raise PolicyError(path, f"{what} must be a string or a list of strings, got {_kind(value)}")
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -303,10 +307,12 @@ def _parse_statement(raw: Any, index: int, kind: str, path: JsonPath) -> Stateme
     if kind in IDENTITY_KINDS:
         for key in ("Principal", "NotPrincipal"):
             if key in raw:
-                raise PolicyError((*path, key), f"a {kind} cannot name a {key}")
+                raise PolicyError((*path, key), f"{_article(kind)} {kind} cannot name a {key}")
     else:
         if "Principal" not in raw and not not_principal:
-            raise PolicyError(path, f"a {kind} statement needs Principal or NotPrincipal")
+            raise PolicyError(
+                path, f"{_article(kind)} {kind} statement needs Principal or NotPrincipal"
+            )
         pkey = "NotPrincipal" if not_principal else "Principal"
         principals = _parse_principal(raw[pkey], (*path, pkey))
 
