@@ -174,8 +174,9 @@ def test_explicit_s3_message_quotes_the_resource(lab: Lab, unique_key: str) -> N
     )
     assert (status, code) == (403, "AccessDenied")
     assert message == (
-        "User: arn:aws:sts::123456789012:assumed-role/EC2Role/i-0123456789abcdef0 is not authorized to "
-        f'perform: s3:GetObject on resource: "arn:aws:s3:::cp-dst/{unique_key}" '
+        "User: arn:aws:sts::123456789012:assumed-role/EC2Role/i-0123456789abcdef0 "
+        "is not authorized to perform: s3:GetObject "
+        f'on resource: "arn:aws:s3:::cp-dst/{unique_key}" '
         "because no resource-based policy allows the s3:GetObject action"
     )
 
