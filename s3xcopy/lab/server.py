@@ -23,8 +23,10 @@ laboratory, not a security boundary: it never verifies signatures.
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
+import hashlib
 import http.client
 import json
 import re
@@ -37,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from ..errors import S3xCopyError
@@ -271,11 +274,15 @@ class LabServer:
                 )
 
     def _backend_call(
-        self, method: str, path: str, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection(*self._backend, timeout=_BACKEND_TIMEOUT)
         try:
-            conn.request(method, path, headers=dict(headers or {}))
+            conn.request(method, path, body=body, headers=dict(headers or {}))
             response = conn.getresponse()
             body = response.read()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, body
@@ -668,15 +675,6 @@ class _Handler(BaseHTTPRequestHandler):
                 "s3xcopy lab: declare buckets in the scenario (CreateBucket is not modelled)",
             )
             return
-        if request.operation == "DeleteObjects":
-            self._fail(
-                request,
-                principal,
-                501,
-                "NotImplemented",
-                "s3xcopy lab does not model DeleteObjects yet",
-            )
-            return
         source_bucket = None
         if request.copy_source is not None:
             source_bucket = world.bucket(request.copy_source.bucket)
@@ -750,6 +748,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
 
+        if request.operation == "DeleteObjects":
+            self._delete_objects(request, principal, caller, scenario)
+            return
         call, upload = self._s3_call(request, scenario, caller)
         network = self.lab.network_for(principal, self.client_address[0])
         check = check_call(world, caller, call, network)
@@ -761,6 +762,94 @@ class _Handler(BaseHTTPRequestHandler):
         answered = self._answer_locally(request, principal, caller, scenario)
         if not answered:
             self._forward(request, principal, check, upload)
+
+    def _delete_objects(
+        self,
+        request: LabRequest,
+        principal: LabPrincipal | None,
+        caller: Caller,
+        scenario: Scenario,
+    ) -> None:
+        """DeleteObjects: S3 checks s3:DeleteObject per key and answers per key, inside a 200."""
+        body = self._read_body()
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            self._fail(
+                request,
+                principal,
+                400,
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema",
+            )
+            return
+        quiet = any(_local(e.tag) == "Quiet" and (e.text or "").lower() == "true" for e in root)
+        objects: list[tuple[str, str | None]] = []
+        for element in root:
+            if _local(element.tag) != "Object":
+                continue
+            fields = {_local(child.tag): child.text or "" for child in element}
+            objects.append((fields.get("Key", ""), fields.get("VersionId") or None))
+        network = self.lab.network_for(principal, self.client_address[0])
+        allowed: list[tuple[str, str | None]] = []
+        errors = []
+        for key, version in objects:
+            call = S3Call(
+                "DeleteObjects", S3Location(request.bucket, key, version), headers=request.headers
+            )
+            if check_call(scenario.world, caller, call, network).allowed:
+                allowed.append((key, version))
+                continue
+            version_xml = f"<VersionId>{escape(version)}</VersionId>" if version else ""
+            errors.append(
+                f"<Error><Key>{escape(key)}</Key>{version_xml}<Code>AccessDenied</Code>"
+                "<Message>Access Denied</Message></Error>"
+            )
+        ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+        answer = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult {ns}></DeleteResult>'.encode()
+        )
+        if allowed:
+            items = "".join(
+                f"<Object><Key>{escape(k)}</Key>"
+                + (f"<VersionId>{escape(v)}</VersionId>" if v else "")
+                + "</Object>"
+                for k, v in allowed
+            )
+            forwarded = f"<Delete {ns}><Quiet>{str(quiet).lower()}</Quiet>{items}</Delete>".encode()
+            headers = {
+                name: value
+                for name, value in self.headers.items()
+                if name.lower() not in _HOP_BY_HOP
+                and name.lower() not in _STRIPPED
+                and name.lower() not in ("content-length", "content-md5")
+                and not name.lower().startswith(
+                    (*_STRIPPED_PREFIXES, "x-amz-checksum-", "x-amz-sdk-")
+                )
+            }
+            headers["Content-MD5"] = base64.b64encode(
+                hashlib.md5(forwarded, usedforsecurity=False).digest()
+            ).decode()
+            headers["Content-Length"] = str(len(forwarded))
+            status, _, answer = self.lab._backend_call("POST", self.path, headers, forwarded)
+            if status != 200:
+                self._record_ok(request, principal, status)
+                self._send(status, answer)
+                return
+            with self.lab.state.lock:
+                for key, version in allowed:
+                    if version is None:
+                        self.lab.state.objects.pop((request.bucket, key), None)
+        if errors:
+            closing = answer.rfind(b"</DeleteResult>")
+            answer = answer[:closing] + "".join(errors).encode() + answer[closing:]
+        name = principal.name if principal else None
+        detail = f"{len(errors)} of {len(objects)} keys denied s3:DeleteObject" if errors else None
+        self.lab._record(
+            LabRequestRecord(request.operation, name, request.bucket, "", 200, None, detail)
+        )
+        self._send(200, answer)
 
     def _s3_call(
         self, request: LabRequest, scenario: Scenario, caller: Caller
@@ -1110,6 +1199,11 @@ class _Handler(BaseHTTPRequestHandler):
                 state.uploads.pop(request.query.get("uploadId", ""), None)
             elif operation == "DeleteObject" and request.version_id is None:
                 state.objects.pop(key, None)
+
+
+def _local(tag: str) -> str:
+    """An XML tag without its namespace."""
+    return tag.rsplit("}", 1)[-1]
 
 
 def _sse_headers(encryption: Encryption) -> list[tuple[str, str]]:

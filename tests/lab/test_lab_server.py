@@ -397,6 +397,27 @@ def test_copy_of_tagged_source_needs_tagging_permissions(
     )
 
 
+def test_delete_objects_answers_per_key(rules: LabServer, unique_key: str) -> None:
+    s3 = client(rules, "admin")
+    gone, kept = f"{unique_key}-gone", f"{unique_key}-keep"
+    for key in (gone, kept):
+        s3.put_object(Bucket="rules-acl", Key=key, Body=b"x")
+    rules.add_statement(
+        "principals/admin/Admin",
+        {
+            "Effect": "Deny",
+            "Action": "s3:DeleteObject",
+            "Resource": f"arn:aws:s3:::rules-acl/{kept}",
+        },
+    )
+    result = s3.delete_objects(
+        Bucket="rules-acl", Delete={"Objects": [{"Key": gone}, {"Key": kept}]}
+    )
+    assert [d["Key"] for d in result.get("Deleted", [])] == [gone]
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [(kept, "AccessDenied")]
+    assert s3.list_objects_v2(Bucket="rules-acl", Prefix=unique_key)["Contents"][0]["Key"] == kept
+
+
 # --- STS and KMS on the same endpoint ---------------------------------------------------------
 
 
