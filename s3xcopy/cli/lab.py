@@ -158,7 +158,9 @@ def run_serve(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # Both signals only set the event, so one arriving at any point after this
+    # (even between the banner and the wait) stops the lab the same clean way.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     seaweed: SeaweedServer | None = None
     lab: LabServer | None = None
     try:
@@ -175,10 +177,7 @@ def run_serve(args: argparse.Namespace) -> int:
             on_request=_print_record if args.verbose else None,
         ).start()
         print(_describe(scenario, lab, label), flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
         print("stopping the lab", file=sys.stderr, flush=True)
         return int(ExitCode.OK)
@@ -190,4 +189,5 @@ def run_serve(args: argparse.Namespace) -> int:
             lab.stop()
         if seaweed is not None:
             seaweed.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

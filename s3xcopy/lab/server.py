@@ -1124,6 +1124,10 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         operation = request.operation
         status = response.status
+        if status == 404 and self._hides_missing_keys(request, check):
+            response.read()
+            self._deny(request, principal, detail="missing key, and no s3:ListBucket to see so")
+            return
         headers = [
             (k, v)
             for k, v in response.getheaders()
@@ -1169,6 +1173,21 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(chunk)
                     remaining -= len(chunk)
         self._record_ok(request, principal, status)
+
+    def _hides_missing_keys(self, request: LabRequest, check: OperationCheck) -> bool:
+        """S3 answers 403, not 404, for a missing key when the caller may not list the bucket."""
+        if request.operation in ("HeadObject", "GetObject", "GetObjectTagging"):
+            bucket = request.bucket
+        elif request.operation in ("CopyObject", "UploadPartCopy") and request.copy_source:
+            bucket = request.copy_source.bucket
+        else:
+            return False
+        listing = S3Call("ListObjectsV2", S3Location(bucket, ""), headers=request.headers)
+        scenario = self.lab.scenario
+        network = self.lab.network_for(
+            scenario.principal_by_access_key(request.access_key or ""), self.client_address[0]
+        )
+        return not check_call(scenario.world, check.caller, listing, network).allowed
 
     def _remember(
         self, request: LabRequest, check: OperationCheck, upload: _Upload | None, body: bytes | None

@@ -197,6 +197,32 @@ def test_bare_style_and_head_without_body(lab: Lab, unique_key: str) -> None:
     )
 
 
+def test_missing_key_is_403_without_list_bucket(lab: Lab, unique_key: str) -> None:
+    server = lab("original")
+    # EC2Role may GetObject but not ListBucket on cp-src: S3 hides whether the key exists.
+    s3 = client(server, "EC2Role")
+    assert error_of(lambda: s3.head_object(Bucket="cp-src", Key=unique_key)) == (
+        403,
+        "403",
+        "Forbidden",
+    )
+    assert error_of(lambda: s3.get_object(Bucket="cp-src", Key=unique_key))[:2] == (
+        403,
+        "AccessDenied",
+    )
+    # DstAdmin may list cp-dst: it learns the key is missing.
+    admin = client(server, "DstAdmin")
+    assert error_of(lambda: admin.head_object(Bucket="cp-dst", Key=unique_key)) == (
+        404,
+        "404",
+        "Not Found",
+    )
+    assert error_of(lambda: admin.get_object(Bucket="cp-dst", Key=unique_key))[:2] == (
+        404,
+        "NoSuchKey",
+    )
+
+
 def test_unknown_access_key_and_unknown_bucket(lab: Lab) -> None:
     server = lab("original")
     stranger = boto3.client(
