@@ -12,6 +12,49 @@ the principals' access keys, and the error style (``"bare"`` ``Access Denied`` a
 across organizations, or ``"explicit"`` IAM sentences as within one). Scenarios are
 immutable; :meth:`Scenario.with_statement` and :meth:`Scenario.to_dict` make
 changed copies (tests add a grant and retry).
+
+The format (every field not marked optional is required; unknown fields are errors)::
+
+    {
+      "description": "optional text",
+      "region": "us-east-1",                      # optional, default us-east-1
+      "error_style": "bare" | "explicit",          # optional, default bare
+      "accounts": {"123456789012": {"name": "optional", "scps": [POLICY, ...]}},
+      "principals": {
+        "EC2Role": {
+          "account": "123456789012", "type": "role" | "user",
+          "path": "/",                             # optional IAM path
+          "session_name": "i-0123",                # optional (roles): the session ARN's last part
+          "access_key_id": "AKIALAB...", "secret_access_key": "...",
+          "policies": {"PolicyName": POLICY},       # identity policies
+          "permissions_boundary": POLICY,           # optional
+          "session_policy": POLICY,                 # optional (roles)
+          "source_ip": "10.0.0.5",                  # optional aws:SourceIp
+          "source_vpce": "vpce-1a2b"                # optional: must be in vpc_endpoints
+        }
+      },
+      "buckets": {
+        "cp-dst": {
+          "account": "987654321098", "region": "optional",
+          "policy": POLICY | null,
+          "encryption": {"sse": "AES256" | "aws:kms" | "aws:kms:dsse",
+                         "key": "key name in $.keys, key ARN, alias or id",  # none: aws/s3
+                         "bucket_key": false},
+          "object_ownership": "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter",
+          "requester_pays": false
+        }
+      },
+      "keys": {
+        "dst-key": {
+          "account": "987654321098", "region": "optional", "key_id": "optional (derived)",
+          "aliases": ["alias/cp-dst"], "state": "Enabled" | "Disabled" | "PendingDeletion",
+          "description": "optional", "policy": POLICY
+        }
+      },
+      "vpc_endpoints": {"vpce-1a2b": {"policy": POLICY}}   # optional
+    }
+
+Each account's SCPs form one level: when present, one must allow and any Deny wins.
 """
 
 from __future__ import annotations
