@@ -376,6 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         """The whole request body (small bodies only: forms, XML)."""
+        self._body_taken = True
         self._send_continue()
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked()
@@ -400,8 +401,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _discard_body(self) -> None:
         """Before answering without forwarding: drain what the client sent, or close."""
-        if self._expects_continue():
-            self.close_connection = True  # the client waits for us; it sends no body
+        if self._body_taken:
+            return
+        self._body_taken = True
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        if self._expects_continue() or chunked:
+            # Expect: the client waits for us and sends no body; chunked: not worth
+            # draining. Either way this connection ends with the answer.
+            self.close_connection = True
             return
         remaining = self._content_length()
         while remaining > 0:
@@ -448,6 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
     # --- dispatch ----------------------------------------------------------------------
 
     def _dispatch(self) -> None:
+        #: Whether this request's body was read (forwarded, buffered or drained) already.
+        self._body_taken = False
         lab = self.lab
         scenario = lab.scenario
         path, _, query = self.path.partition("?")
@@ -1090,6 +1099,7 @@ class _Handler(BaseHTTPRequestHandler):
             and not name.lower().startswith(_STRIPPED_PREFIXES)
         }
         out_headers["Host"] = f"{lab._backend[0]}:{lab._backend[1]}"
+        self._body_taken = True
         chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
         body: Any = None
         if chunked:
