@@ -16,6 +16,8 @@ import boto3
 import pytest
 
 from s3xcopy.lab import LabServer
+from s3xcopy.location import S3Location
+from s3xcopy.policy import CopySpec, analyze_copy
 
 pytestmark = [pytest.mark.lab, pytest.mark.seaweed]
 
@@ -116,3 +118,30 @@ def test_kms_decrypt_is_needed_on_both_sides(
     else:
         assert result.returncode != 0
         assert DENIED in result.stderr
+
+
+def test_statements_from_explain_fix_the_copy(
+    lab: Callable[..., LabServer], run_aws: RunAws, unique_key: str
+) -> None:
+    """The least-privilege statements explain proposes (with their kms:ViaService
+    condition) are enough: applied to the lab, the aws CLI's multipart copy succeeds."""
+    server = lab("original")
+    scenario = server.scenario
+    caller = scenario.principal("EC2Role").info.caller()
+    spec = CopySpec(
+        S3Location("cp-src", unique_key), S3Location("cp-dst", unique_key), size=64 * MiB
+    )
+    findings = analyze_copy(scenario.world, caller, spec).findings
+    assert {f.policy for f in findings} == {"key-policy", "identity-policy"}
+    key_names = {arn: name for name, arn in scenario.key_arns.items()}
+    for finding in findings:
+        assert finding.statement is not None
+        if finding.policy == "key-policy":
+            server.add_statement(f"keys/{key_names[finding.resource]}", finding.statement)
+        else:
+            server.add_statement("principals/EC2Role/S3xcopyFix", finding.statement)
+    _put_source(server, unique_key, 64 * MiB)
+    result = _cp(run_aws, server, unique_key)
+    assert result.returncode == 0, result.stderr
+    after = analyze_copy(server.scenario.world, caller, spec)
+    assert after.clear
