@@ -111,6 +111,9 @@ class SeaweedServer:
             "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-webdav=false", "-admin.ui=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
+            # No grace period between the last heartbeat and stopping: stop() takes
+            # about 1.4 s instead of 2.5 s, and nothing here needs the grace.
+            "-volume.preStopSeconds=0",
             *(f"-{flag}={port}" for flag, port in ports.items()),
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}

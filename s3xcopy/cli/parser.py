@@ -13,6 +13,8 @@ from .exitcodes import EXIT_CODES_HELP
 COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.cp",
     "s3xcopy.cli.demo",
+    "s3xcopy.cli.lab",
+    "s3xcopy.cli.explain",
 )
 
 Runner = Callable[[argparse.Namespace], int]
