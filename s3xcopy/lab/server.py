@@ -126,8 +126,11 @@ class LabRequestRecord:
 class _Upload:
     bucket: str
     key: str
-    encryption: Encryption
+    encryption: Encryption | None
     checksum_algorithm: str | None
+    #: aws:PrincipalArn of whoever created the upload: S3 lets the initiator abort it and
+    #: list its parts without an s3:AbortMultipartUpload / s3:ListMultipartUploadParts grant.
+    initiator: str = ""
 
 
 class _ObjectState:
@@ -764,6 +767,8 @@ class _Handler(BaseHTTPRequestHandler):
         network = self.lab.network_for(principal, self.client_address[0])
         check = check_call(world, caller, call, network)
         failure = check.first_failure
+        if failure is not None and self._initiator_may(request, caller, upload, failure):
+            failure = None
         if failure is not None:
             self._answer_failure(request, principal, caller, scenario, failure)
             return
@@ -771,6 +776,24 @@ class _Handler(BaseHTTPRequestHandler):
         answered = self._answer_locally(request, principal, caller, scenario)
         if not answered:
             self._forward(request, principal, check, upload)
+
+    @staticmethod
+    def _initiator_may(
+        request: LabRequest, caller: Caller, upload: _Upload | None, failure: PermissionCheck
+    ) -> bool:
+        """S3's default: an upload's initiator may abort it and list its parts.
+
+        "By default, the bucket owner and the initiator of the multipart upload are
+        allowed to perform this action" (S3 User Guide, multipart upload and
+        permissions); an explicit Deny still wins.
+        """
+        return (
+            request.operation in ("AbortMultipartUpload", "ListParts")
+            and upload is not None
+            and upload.initiator == caller.principal_arn
+            and failure.decision is not None
+            and failure.decision.denied_by is None
+        )
 
     def _delete_objects(
         self,
@@ -908,12 +931,17 @@ class _Handler(BaseHTTPRequestHandler):
             upload_id = request.query.get("uploadId", "")
             with state.lock:
                 upload = state.uploads.get(upload_id)
-            if upload is not None:
+            if upload is not None and upload.encryption is not None:
                 target_enc = upload.encryption
                 if upload.checksum_algorithm and operation == "CompleteMultipartUpload":
                     flags.add("additional-checksums")
             else:
                 target_enc = world.default_encryption(request.bucket)
+                if upload is not None and upload.checksum_algorithm:
+                    flags.add("additional-checksums")
+        elif operation in ("AbortMultipartUpload", "ListParts"):
+            with state.lock:  # who created it decides the initiator's default rights
+                upload = state.uploads.get(request.query.get("uploadId", ""))
         elif operation in _READS:
             with state.lock:
                 target_enc = state.objects.get((request.bucket, request.key))
@@ -1209,7 +1237,7 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             if operation in ("PutObject", "CopyObject") and encryption is not None:
                 state.objects[key] = encryption
-            elif operation == "CreateMultipartUpload" and encryption is not None and body:
+            elif operation == "CreateMultipartUpload" and body:
                 match = _UPLOAD_ID.search(body)
                 if match:
                     state.uploads[match.group(1).decode()] = _Upload(
@@ -1217,10 +1245,11 @@ class _Handler(BaseHTTPRequestHandler):
                         request.key,
                         encryption,
                         request.headers.get("x-amz-checksum-algorithm"),
+                        check.caller.principal_arn,
                     )
             elif operation == "CompleteMultipartUpload":
                 done = state.uploads.pop(request.query.get("uploadId", ""), None)
-                if done is not None:
+                if done is not None and done.encryption is not None:
                     state.objects[key] = done.encryption
                 elif encryption is not None:
                     state.objects[key] = encryption
