@@ -10,7 +10,7 @@ from typing import NoReturn, Protocol, cast
 from .exitcodes import ExitCode
 
 #: Each module defines ``register(subparsers)``, which adds its parser and sets ``run``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("s3xcopy.cli.bench",)
 
 Runner = Callable[[argparse.Namespace], int]
 
