@@ -305,11 +305,14 @@ def plot(rows: Iterable[Row], path: str, *, title: str = "") -> None:
         line = sorted((r for r in rows if r.concurrency == concurrency), key=lambda r: r.part_size)
         axes.plot(
             [r.part_size / 2**20 for r in line],
-            [r.throughput_mbps for r in line],
+            [r.throughput_mbps or 0.0 for r in line],
             marker="o",
             label=f"concurrency {concurrency}",
         )
     axes.set_xscale("log", base=2)
+    ticks = sorted({r.part_size for r in rows})
+    axes.set_xticks([t / 2**20 for t in ticks], [format_size(t) for t in ticks])
+    axes.minorticks_off()
     axes.set_xlabel("part size (MiB)")
     axes.set_ylabel("throughput (MB/s, median)")
     axes.set_title(title or "s3xcopy bench: throughput by part size")
