@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .api import copy_object
+from .config import CopyConfig
 from .errors import (
     AccessDeniedError,
     CopyInterruptedError,
@@ -19,6 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessDeniedError",
+    "CopyConfig",
     "CopyInterruptedError",
     "CopyResult",
     "Finding",
@@ -29,4 +32,5 @@ __all__ = [
     "SourceChangedError",
     "VerificationError",
     "__version__",
+    "copy_object",
 ]

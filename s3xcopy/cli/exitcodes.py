@@ -18,3 +18,27 @@ class ExitCode(enum.IntEnum):
     ACCESS_DENIED = 3
     #: Interrupted by Ctrl-C / SIGINT (128 + 2, as shells report it).
     INTERRUPTED = 130
+
+
+#: The line every command's --help ends with.
+EXIT_CODES_HELP = (
+    "exit codes: 0 ok, 1 a copy failed, 2 bad usage or input, 3 access denied, 130 interrupted"
+)
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    """The exit code for an error that ended a command."""
+    from ..errors import (
+        AccessDeniedError,
+        CopyInterruptedError,
+        InvalidInputError,
+        NotFoundError,
+    )
+
+    if isinstance(error, AccessDeniedError):
+        return ExitCode.ACCESS_DENIED
+    if isinstance(error, InvalidInputError | NotFoundError):
+        return ExitCode.USAGE
+    if isinstance(error, CopyInterruptedError | KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    return ExitCode.FAILED

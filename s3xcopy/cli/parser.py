@@ -7,10 +7,14 @@ import importlib
 from collections.abc import Callable
 from typing import NoReturn, Protocol, cast
 
-from .exitcodes import ExitCode
+from .exitcodes import EXIT_CODES_HELP
 
 #: Each module defines ``register(subparsers)``, which adds its parser and sets ``run``.
-COMMAND_MODULES: tuple[str, ...] = ("s3xcopy.cli.bench",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "s3xcopy.cli.cp",
+    "s3xcopy.cli.demo",
+    "s3xcopy.cli.bench",
+)
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -36,10 +40,7 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="s3xcopy",
         description="Resilient S3-to-S3 copy that names the missing grant on Access Denied.",
-        epilog=(
-            "exit codes: 0 ok, 1 a copy failed, 2 bad usage or input, "
-            "3 access denied, 130 interrupted"
-        ),
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"s3xcopy {__version__}")
     subparsers = parser.add_subparsers(
@@ -50,7 +51,3 @@ def build_parser() -> ArgumentParser:
         module = cast(_CommandModule, importlib.import_module(name))
         module.register(subparsers)
     return parser
-
-
-def usage_exit_code() -> int:
-    return int(ExitCode.USAGE)

@@ -1,0 +1,181 @@
+"""``copy_object()``: the library's front door for ETL code."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from .calls import RequestGate, translate
+from .clients import s3_client
+from .config import CopyConfig
+from .engine import CopyEngine
+from .errors import InvalidInputError
+from .events import BytesCopied, CopyPlanned, Event, Listener, StrategyChanged
+from .location import S3Location
+from .results import CopyResult
+
+Progress = bool | Callable[[int], None] | None
+
+
+def copy_object(
+    source: str | S3Location,
+    dest: str | S3Location,
+    config: CopyConfig | None = None,
+    session: boto3.session.Session | None = None,
+    source_session: boto3.session.Session | None = None,
+    extra_args: Mapping[str, Any] | None = None,
+    progress: Progress = None,
+    endpoint_url: str | None = None,
+    *,
+    region: str | None = None,
+    source_region: str | None = None,
+    source_endpoint_url: str | None = None,
+    listener: Listener | None = None,
+    cancel: threading.Event | None = None,
+) -> CopyResult:
+    """Copy one S3 object to another location, server-side; return what was done.
+
+    ``source`` is ``s3://bucket/key`` (``?versionId=...`` allowed); ``dest`` is an
+    object or a prefix ending in ``/`` (the source's name is appended, as
+    ``aws s3 cp`` does). ``session`` sends the copy (default: boto3's default chain);
+    ``source_session`` reads the source's facts when another identity must.
+    ``extra_args`` are destination settings in boto3's ExtraArgs form (SSEKMSKeyId,
+    ACL, StorageClass, Metadata + MetadataDirective, Tagging + TaggingDirective,
+    ContentType, ExpectedBucketOwner, ExpectedSourceBucketOwner, RequestPayer, ...).
+    ``progress``: None/False silent; True a tqdm bar on stderr; a callable is called
+    with the bytes each finished part added (boto3's Callback convention).
+
+    Raises an ``S3xCopyError`` subclass; the botocore error is its ``__cause__``.
+    """
+    source_location = source if isinstance(source, S3Location) else S3Location.parse(source)
+    dest_location = dest if isinstance(dest, S3Location) else S3Location.parse(dest)
+    listeners = [x for x in (listener, progress_listener(progress)) if x is not None]
+    engine = build_engine(
+        config,
+        session=session,
+        source_session=source_session,
+        endpoint_url=endpoint_url,
+        region=region,
+        source_region=source_region,
+        source_endpoint_url=source_endpoint_url,
+        listener=_fan_out(listeners) if listeners else None,
+        cancel=cancel,
+    )
+    return engine.copy(source_location, dest_location, extra_args)
+
+
+def build_engine(
+    config: CopyConfig | None = None,
+    *,
+    session: boto3.session.Session | None = None,
+    source_session: boto3.session.Session | None = None,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    source_region: str | None = None,
+    source_endpoint_url: str | None = None,
+    listener: Listener | None = None,
+    cancel: threading.Event | None = None,
+    gate: RequestGate | None = None,
+    executor: Executor | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CopyEngine:
+    """A CopyEngine with s3xcopy's clients for these credentials and endpoints.
+
+    ``sleep`` is the retry backoff's sleep; tests pass a fake so they never wait.
+    """
+    config = config or CopyConfig()
+    try:
+        client = s3_client(
+            session,
+            endpoint_url=endpoint_url,
+            region=region,
+            max_concurrency=config.max_concurrency,
+        )
+        source_client = client
+        if source_session is not None or source_region or source_endpoint_url:
+            source_client = s3_client(
+                source_session or session,
+                endpoint_url=source_endpoint_url or endpoint_url,
+                region=source_region or region,
+                max_concurrency=config.max_concurrency,
+            )
+        sts = sts_client(session, endpoint_url=endpoint_url, region=region)
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+        raise InvalidInputError(str(exc)) from exc
+    except BotoCoreError as exc:
+        raise translate(exc, None) from exc
+    return CopyEngine(
+        client,
+        source_client=source_client,
+        sts_client=sts,
+        config=config,
+        listener=listener,
+        cancel=cancel,
+        gate=gate,
+        executor=executor,
+        sleep=sleep,
+        region=region or client.meta.region_name,
+    )
+
+
+def sts_client(
+    session: boto3.session.Session | None, *, endpoint_url: str | None, region: str | None
+) -> Any:
+    """An STS client for "who am I", quick to give up: it only enriches diagnoses."""
+    session = session or boto3.session.Session()
+    return session.client(
+        "sts",
+        endpoint_url=endpoint_url,
+        region_name=region or session.region_name or "us-east-1",
+        config=Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1}),
+    )
+
+
+def progress_listener(progress: Progress) -> Listener | None:
+    """A listener that reports copied bytes to a tqdm bar or a callable, never past the size."""
+    if not progress:
+        return None
+    state: dict[str, Any] = {"size": 0, "done": 0, "bar": None}
+
+    def report(amount: int) -> None:
+        amount = max(0, min(amount, state["size"] - state["done"]))
+        state["done"] += amount
+        if state["bar"] is not None:
+            state["bar"].update(amount)
+            if state["done"] >= state["size"]:
+                state["bar"].close()
+        elif callable(progress) and amount:
+            progress(amount)
+
+    def listen(event: Event) -> None:
+        if isinstance(event, CopyPlanned):
+            state["size"] = event.plan.size
+            if progress is True:
+                from tqdm import tqdm
+
+                state["bar"] = tqdm(
+                    total=event.plan.size, unit="B", unit_scale=True, unit_divisor=1024,
+                    desc=event.plan.dest.key[-40:] or str(event.plan.dest), leave=False,
+                )  # fmt: skip
+        elif isinstance(event, BytesCopied):
+            report(event.bytes)
+        elif isinstance(event, StrategyChanged) and state["bar"] is not None:
+            state["bar"].reset(total=state["size"])
+            state["done"] = 0
+
+    return listen
+
+
+def _fan_out(listeners: list[Listener]) -> Listener:
+    def listen(event: Event) -> None:
+        for listener in listeners:
+            listener(event)
+
+    return listen

@@ -1,0 +1,112 @@
+"""``s3xcopy cp SRC DST``: copy one object, as ``aws s3 cp s3://... s3://...`` does."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+from ..api import build_engine, progress_listener
+from ..errors import S3xCopyError
+from ..events import Event
+from ..location import S3Location
+from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
+from .options import add_copy_options, copy_config, extra_args, session_from
+from .printers import Printer
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "cp",
+        help="copy an S3 object to another S3 location (server-side)",
+        description=(
+            "Copy one S3 object server-side: one CopyObject below the multipart threshold, "
+            "parallel UploadPartCopy above it, with metadata, tags, content headers, storage "
+            "class, SSE and ACL carried the same way. On AccessDenied, s3xcopy names the "
+            "missing grant and, where a single CopyObject can do it, falls back to it."
+        ),
+        epilog=EXIT_CODES_HELP,
+    )
+    parser.add_argument("source", metavar="SRC", help="s3://bucket/key[?versionId=ID]")
+    parser.add_argument("dest", metavar="DST", help="s3://bucket/key, or s3://bucket/prefix/")
+    add_copy_options(parser)
+    parser.set_defaults(run=run)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so a killed copy still aborts its upload."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. called from tests in a thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def printer_for(args: argparse.Namespace) -> Printer:
+    return Printer(
+        json_lines=args.json,
+        quiet=args.quiet,
+        only_errors=args.only_show_errors,
+    )
+
+
+def wants_progress(args: argparse.Namespace) -> bool:
+    return (
+        not (args.no_progress or args.quiet or args.json or args.only_show_errors or args.dryrun)
+        and sys.stderr.isatty()
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    printer = printer_for(args)
+    try:
+        config = copy_config(args)
+        dest_args = extra_args(args)
+        source = S3Location.parse(args.source)
+        dest = S3Location.parse(args.dest)
+        session = session_from(args.profile, args.region)
+        progress = progress_listener(True) if wants_progress(args) else None
+
+        def listen(event: Event) -> None:
+            printer.handle(event)
+            if progress is not None:
+                progress(event)
+
+        engine = build_engine(
+            config,
+            session=session,
+            endpoint_url=args.endpoint_url,
+            region=args.region,
+            source_region=args.source_region,
+            listener=listen,
+        )
+    except S3xCopyError as exc:
+        printer.error(str(exc))
+        return int(exit_code_for(exc))
+    with sigterm_as_interrupt():
+        try:
+            if args.dryrun:
+                printer.dryrun(engine.plan(source, dest, dest_args)[0])
+            else:
+                engine.copy(source, dest, dest_args)
+        except S3xCopyError as exc:
+            if args.dryrun:
+                printer.error(f"{source} to {dest}: {exc}")
+            return int(exit_code_for(exc))
+        except KeyboardInterrupt:
+            printer.error(f"interrupted: {source} to {dest} (open uploads were aborted)")
+            return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.OK)

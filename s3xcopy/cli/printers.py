@@ -1,0 +1,156 @@
+"""Result printers: each event type has its printer, as aws-cli's results.py does.
+
+Text goes where ``aws s3 cp`` puts it (successes on stdout, failures and warnings
+on stderr); ``--json`` writes one JSON object per line on stdout instead. A finding
+is printed once per run however many objects meet it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ..errors import S3xCopyError
+from ..events import CopyFailed, CopyPlanned, CopySucceeded, Event
+from ..findings import Finding
+from ..planning import CopyPlan
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    """A finding for people: what is missing, where, for whom, and the statement to add."""
+    where = finding.policy + (f" of account {finding.account}" if finding.account else "")
+    lines = [
+        f"  missing grant ({finding.certainty}) [{finding.code}]: {finding.summary}",
+        f"    action {finding.action} on {finding.resource}",
+        f"    fix in: {where}" + (f", for {finding.principal}" if finding.principal else ""),
+    ]
+    if finding.statement is not None:
+        lines.append("    add this statement:")
+        lines.extend(textwrap.indent(finding.statement_json(), "      ").splitlines())
+    return lines
+
+
+class Printer:
+    """Turns engine events into output; ``handle`` is the listener."""
+
+    def __init__(
+        self,
+        *,
+        json_lines: bool = False,
+        quiet: bool = False,
+        only_errors: bool = False,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+    ) -> None:
+        self.json_lines = json_lines
+        self.quiet = quiet
+        self.only_errors = only_errors
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.plans: dict[tuple[str, str], CopyPlan] = {}
+        self.printed_findings: set[Finding] = set()
+        self._printers: dict[type, Callable[[Any], None]] = {
+            CopyPlanned: self._on_planned,
+            CopySucceeded: self._on_success,
+            CopyFailed: self._on_failure,
+        }
+
+    def handle(self, event: Event) -> None:
+        printer = self._printers.get(type(event))
+        if printer is not None:
+            printer(event)
+
+    # --- per event type ---------------------------------------------------------------
+
+    def _on_planned(self, event: CopyPlanned) -> None:
+        self.plans[(str(event.plan.source), str(event.plan.dest))] = event.plan
+
+    def _on_success(self, event: CopySucceeded) -> None:
+        result = event.result
+        self.plans.pop((result.source, result.dest), None)
+        if self.json_lines:
+            self._json({"event": "copied", **result.to_dict()})
+            return
+        if not (self.quiet or self.only_errors):
+            self._line(self.out, f"copy: {result.source} to {result.dest}")
+        if result.fallback and not self.quiet:
+            self._line(self.err, f"warning: {result.source}: {result.fallback}")
+        self.findings(result.findings)
+
+    def _on_failure(self, event: CopyFailed) -> None:
+        plan = self.plans.pop((event.source, event.dest), None)
+        if self.json_lines:
+            self._json(self.failure_record(event.source, event.dest, event.error, plan))
+            return
+        if not self.quiet:
+            self._line(self.err, f"copy failed: {event.source} to {event.dest} {event.error}")
+        self.findings(event.error.findings)
+
+    # --- building blocks ----------------------------------------------------------------
+
+    def dryrun(self, plan: CopyPlan) -> None:
+        if self.json_lines:
+            self._json(
+                {
+                    "event": "dryrun",
+                    "source": str(plan.source),
+                    "dest": str(plan.dest),
+                    "strategy": plan.strategy,
+                    "size": plan.size,
+                    "parts": plan.part_count,
+                    "part_size": plan.part_size,
+                    "reason": plan.reason,
+                }
+            )
+        elif not self.quiet:
+            self._line(
+                self.out, f"(dryrun) copy: {plan.source} to {plan.dest}  [{plan.describe()}]"
+            )
+
+    def findings(self, findings: tuple[Finding, ...]) -> None:
+        """Print findings not yet printed in this run (text mode only: JSON carries them)."""
+        if self.json_lines or self.quiet:
+            return
+        for finding in findings:
+            if finding not in self.printed_findings:
+                self.printed_findings.add(finding)
+                for line in finding_lines(finding):
+                    self._line(self.err, line)
+
+    def error(self, message: str) -> None:
+        """A failure that is not about one copy (bad input before any copy started)."""
+        if self.json_lines:
+            self._json({"event": "error", "error": {"message": message}})
+        else:
+            self._line(self.err, f"error: {message}")
+
+    @staticmethod
+    def failure_record(
+        source: str, dest: str, error: S3xCopyError, plan: CopyPlan | None
+    ) -> dict[str, Any]:
+        return {
+            "event": "failed",
+            "source": source,
+            "dest": str(plan.dest) if plan else dest,
+            "strategy": plan.strategy if plan else None,
+            "size": plan.size if plan else None,
+            "parts": plan.part_count if plan else None,
+            "part_size": plan.part_size if plan else None,
+            "etag": None,
+            "version_id": None,
+            "seconds": None,
+            "fallback": None,
+            "findings": [f.to_dict() for f in error.findings],
+            "error": {"code": error.code, "message": error.message, "operation": error.operation},
+        }
+
+    def _json(self, record: dict[str, Any]) -> None:
+        self._line(self.out, json.dumps(record, default=str, ensure_ascii=False))
+
+    @staticmethod
+    def _line(stream: TextIO, text: str) -> None:
+        stream.write(text + "\n")
+        stream.flush()

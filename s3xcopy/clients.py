@@ -1,0 +1,55 @@
+"""boto3 clients configured for s3xcopy: one retry layer, enough connections, our user agent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
+
+#: Connections kept above the concurrency, for HeadObject/Complete alongside parts in flight.
+SPARE_CONNECTIONS = 4
+
+
+def client_config(max_concurrency: int) -> Config:
+    """botocore Config: no botocore retries (retry.py owns them), pool sized to the concurrency."""
+    return Config(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        max_pool_connections=max_concurrency + SPARE_CONNECTIONS,
+        user_agent_extra="s3xcopy",
+        tcp_keepalive=True,
+    )
+
+
+def s3_client(
+    session: boto3.session.Session | None,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    max_concurrency: int = 10,
+) -> S3Client:
+    """An S3 client from ``session`` (boto3's default chain when None)."""
+    session = session or boto3.session.Session()
+    client: S3Client = session.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region or session.region_name,
+        config=client_config(max_concurrency),
+    )
+    return client
+
+
+def partition_for(region: str | None) -> str:
+    """The ARN partition of a region: ``aws``, ``aws-cn``, ``aws-us-gov``, ..."""
+    if region is None:
+        return "aws"
+    session = boto3.session.Session()
+    try:
+        return str(session.get_partition_for_region(region))
+    except Exception:  # an unknown or S3-compatible region name
+        return "aws"

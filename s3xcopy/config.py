@@ -1,0 +1,81 @@
+"""CopyConfig: how to copy (thresholds, part size, concurrency, retries), validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import InvalidInputError
+from .limits import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MULTIPART_THRESHOLD,
+    MAX_PART_SIZE,
+    MIN_PART_SIZE,
+)
+from .units import format_size
+
+#: Upper bounds that keep a typo from opening thousands of sockets or retrying for hours.
+MAX_CONCURRENCY_LIMIT = 1024
+MAX_ATTEMPTS_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CopyConfig:
+    """How s3xcopy copies; every field has the default ``aws s3 cp`` users expect.
+
+    ``multipart_threshold``: objects of at least this many bytes go multipart
+    (objects over 5 GiB always do). ``part_size``: bytes per part, None for the
+    automatic rule in :func:`s3xcopy.planning.auto_part_size`. ``max_concurrency``:
+    requests in flight for one copy. ``max_attempts``: tries per request (first
+    included) on throttling and transient faults. ``verify``: compare size and
+    full-object checksum after the copy. ``preflight``: probe permissions through S3
+    before copying. ``fallback``: when a multipart copy is denied for a grant a
+    single CopyObject does not need, copy with one CopyObject (objects <= 5 GiB).
+    ``wait_for_permissions``: seconds to keep retrying AccessDenied after a policy
+    change (IAM and KMS are eventually consistent); 0 means never.
+    """
+
+    multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD
+    part_size: int | None = None
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    verify: bool = True
+    preflight: bool = False
+    fallback: bool = True
+    wait_for_permissions: float = 0.0
+
+    def __post_init__(self) -> None:
+        _require_int("multipart_threshold", self.multipart_threshold, minimum=0)
+        if self.part_size is not None:
+            _require_int("part_size", self.part_size, minimum=0)
+            if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
+                raise InvalidInputError(
+                    f"part size {format_size(self.part_size)} is outside S3's limits "
+                    f"({format_size(MIN_PART_SIZE)} to {format_size(MAX_PART_SIZE)})"
+                )
+        _require_int("max_concurrency", self.max_concurrency, minimum=1)
+        if self.max_concurrency > MAX_CONCURRENCY_LIMIT:
+            raise InvalidInputError(
+                f"max_concurrency {self.max_concurrency} is above {MAX_CONCURRENCY_LIMIT}"
+            )
+        _require_int("max_attempts", self.max_attempts, minimum=1)
+        if self.max_attempts > MAX_ATTEMPTS_LIMIT:
+            raise InvalidInputError(
+                f"max_attempts {self.max_attempts} is above {MAX_ATTEMPTS_LIMIT}"
+            )
+        for name in ("verify", "preflight", "fallback"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInputError(f"{name} must be True or False")
+        if (
+            isinstance(self.wait_for_permissions, bool)
+            or not isinstance(self.wait_for_permissions, int | float)
+            or self.wait_for_permissions < 0
+        ):
+            raise InvalidInputError("wait_for_permissions must be a number of seconds >= 0")
+
+
+def _require_int(name: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise InvalidInputError(f"{name} must be at least {minimum}, got {value}")

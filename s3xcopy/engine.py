@@ -1,0 +1,633 @@
+"""The copy engine: inspect the source, plan, execute (single or multipart), verify.
+
+One ``CopyEngine`` copies objects with one pair of clients. Safety is by
+construction: every CopyObject / UploadPartCopy is pinned to the source ETag read
+at the start (``CopySourceIfMatch``); a multipart upload's abort is armed the
+moment it is created, so any failure, Ctrl-C included, leaves no open upload
+(unless the caller keeps it to resume, with a journal); a denied multipart copy
+falls back to one CopyObject when that may succeed and the object allows it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from .calls import Caller, RequestGate
+from .clients import partition_for
+from .config import CopyConfig
+from .diagnosis import DenialContext, diagnose, fallback_may_help
+from .errors import (
+    AccessDeniedError,
+    CopyInterruptedError,
+    NotFoundError,
+    S3xCopyError,
+    SourceChangedError,
+    VerificationError,
+)
+from .events import (
+    BytesCopied,
+    CopyFailed,
+    CopyPlanned,
+    CopySucceeded,
+    Listener,
+    StrategyChanged,
+)
+from .facts import SourceFacts, checksum_from
+from .findings import Finding
+from .location import S3Location
+from .planning import (
+    CopyPlan,
+    PartRange,
+    make_plan,
+    needs_source_tags,
+    resolve_dest,
+    source_read_args,
+)
+from .results import CopyResult
+from .retry import RetryPolicy
+
+#: How often the coordinator wakes while parts run, to notice a cancel request.
+POLL_SECONDS = 0.2
+#: How long, at most, an interrupted copy waits for requests in flight before aborting.
+DRAIN_SECONDS = 60.0
+#: Abort attempts: a part in flight during an abort can re-create storage (S3 docs).
+ABORT_ROUNDS = 3
+
+PartEntry = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    """An unfinished multipart upload to continue (from a journal)."""
+
+    upload_id: str
+    #: The source ETag the upload was started from; a different ETag means start over.
+    source_etag: str
+    part_size: int
+
+
+class MultipartObserver:
+    """Told about a multipart upload's progress, so a journal can record it. No-op here."""
+
+    def upload_started(self, plan: CopyPlan, upload_id: str, source_etag: str) -> None:
+        """The upload exists; record its id before any part is copied."""
+
+    def part_done(self, plan: CopyPlan, upload_id: str, entry: PartEntry) -> None:
+        """A part is copied (``entry`` has PartNumber, ETag and any checksum)."""
+
+    def upload_finished(self, plan: CopyPlan, upload_id: str) -> None:
+        """The upload was completed or aborted: forget it."""
+
+
+class CopyEngine:
+    """Copies S3 objects server-side with one destination client (and a source client).
+
+    ``client`` sends every request of the copy itself (it needs read access to the
+    source and write access to the destination); ``source_client`` reads the source's
+    facts (HeadObject, tags) and defaults to ``client``. ``gate`` and ``executor`` may
+    be shared between engines so many copies share one budget of requests in flight.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        source_client: Any | None = None,
+        sts_client: Any | None = None,
+        config: CopyConfig | None = None,
+        listener: Listener | None = None,
+        gate: RequestGate | None = None,
+        executor: Executor | None = None,
+        cancel: threading.Event | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        region: str | None = None,
+    ) -> None:
+        self.config = config or CopyConfig()
+        self.listener = listener
+        self.cancel = cancel or threading.Event()
+        self.executor = executor
+        self.region = region or getattr(getattr(client, "meta", None), "region_name", None)
+        self._sts_client = sts_client
+        self._caller_arn: str | None = None
+        policy = RetryPolicy(
+            max_attempts=self.config.max_attempts,
+            wait_for_permissions=self.config.wait_for_permissions,
+            sleep=sleep,
+        )
+        self.dest = Caller(client, policy, listener=listener, gate=gate, cancel=self.cancel)
+        self.source = Caller(
+            source_client or client, policy, listener=listener, gate=gate, cancel=self.cancel
+        )
+        # Aborts must go through even while the copy is being cancelled, and a probe that
+        # expects a possible denial must not wait for permissions to propagate.
+        prompt = dataclasses.replace(policy, wait_for_permissions=0)
+        self._cleanup = Caller(client, prompt)
+        self._source_probe = Caller(source_client or client, prompt, listener=listener, gate=gate)
+
+    # --- the whole flow ---------------------------------------------------------------
+
+    def copy(
+        self,
+        source: S3Location,
+        dest: S3Location,
+        extra_args: Mapping[str, Any] | None = None,
+        *,
+        resume: ResumeState | None = None,
+        observer: MultipartObserver | None = None,
+        keep_upload_on_interrupt: bool = False,
+    ) -> CopyResult:
+        """Copy one object; return what was done or raise an S3xCopyError subclass."""
+        started = time.monotonic()
+        args = dict(extra_args or {})
+        try:
+            plan, facts = self.plan(source, dest, args)
+            self._emit(CopyPlanned(plan))
+            try:
+                result = self._execute_with_fallback(
+                    plan, facts, args, resume, observer or MultipartObserver(),
+                    keep_upload_on_interrupt,
+                )  # fmt: skip
+            except S3xCopyError as exc:
+                self._check_dest_bucket(plan, exc)
+                raise
+        except S3xCopyError as exc:
+            self._emit(CopyFailed(str(source), str(dest), exc))
+            raise
+        result = dataclasses.replace(result, seconds=time.monotonic() - started)
+        self._emit(CopySucceeded(result))
+        return result
+
+    def plan(
+        self, source: S3Location, dest: S3Location, extra_args: Mapping[str, Any]
+    ) -> tuple[CopyPlan, SourceFacts]:
+        """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
+        dest = resolve_dest(source, dest)  # refuse a prefix source before any request
+        facts = self.inspect(source, extra_args)
+        plan = make_plan(facts, dest, self.config, extra_args)
+        if needs_source_tags(facts, plan.strategy, extra_args):
+            facts = self.read_tags(facts, extra_args)
+            plan = make_plan(facts, dest, self.config, extra_args)
+        return plan, facts
+
+    def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
+        """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
+        args = source_read_args(source, extra_args)
+        try:
+            try:
+                head = self._source_probe("HeadObject", **args, ChecksumMode="ENABLED")
+            except AccessDeniedError:
+                # Reading the checksum of a KMS-encrypted object also needs kms:Decrypt; ask
+                # again without it so the real copy meets (and diagnoses) the denial itself.
+                head = self.source("HeadObject", **args)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"source not found: {source} (no such key, version or bucket; "
+                "or no s3:ListBucket to tell a missing key from a denial)",
+                operation="HeadObject",
+                code=exc.code,
+            ) from exc.__cause__
+        facts = SourceFacts.from_head(source, head)
+        pinned = extra_args.get("CopySourceIfMatch")
+        if pinned and pinned.strip('"') != facts.etag.strip('"'):
+            raise SourceChangedError(
+                f"source {source} has ETag {facts.etag}, not the {pinned} asked for",
+                operation="HeadObject",
+            )
+        return facts
+
+    def _check_dest_bucket(self, plan: CopyPlan, exc: S3xCopyError) -> None:
+        """Turn a failed first write into "destination bucket does not exist" when that is why.
+
+        AWS answers NoSuchBucket, but some S3-compatible servers answer a 500, which
+        would read as a transient fault; one HeadBucket tells them apart.
+        """
+        if exc.operation not in ("CopyObject", "CreateMultipartUpload") or isinstance(
+            exc, AccessDeniedError
+        ):
+            return
+        args: dict[str, Any] = {"Bucket": plan.dest.bucket}
+        if "ExpectedBucketOwner" in plan.requests.abort_multipart:
+            args["ExpectedBucketOwner"] = plan.requests.abort_multipart["ExpectedBucketOwner"]
+        try:
+            self._cleanup("HeadBucket", **args)
+        except NotFoundError as missing:
+            raise NotFoundError(
+                f"destination bucket does not exist: s3://{plan.dest.bucket}/",
+                operation=exc.operation,
+                code="NoSuchBucket",
+            ) from missing.__cause__
+        except S3xCopyError:
+            return
+
+    def read_tags(self, facts: SourceFacts, extra_args: Mapping[str, Any]) -> SourceFacts:
+        """GetObjectTagging on the source, to carry its tags through a multipart copy."""
+        args = source_read_args(facts.location, extra_args)
+        args.pop("SSECustomerAlgorithm", None), args.pop("SSECustomerKey", None)
+        args.pop("SSECustomerKeyMD5", None)
+        if facts.version_id and "VersionId" not in args:
+            args["VersionId"] = facts.version_id
+        answer = self.source("GetObjectTagging", **args)
+        return facts.with_tags(answer.get("TagSet", []))
+
+    # --- execution ----------------------------------------------------------------------
+
+    def _execute_with_fallback(
+        self,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        args: Mapping[str, Any],
+        resume: ResumeState | None,
+        observer: MultipartObserver,
+        keep_upload_on_interrupt: bool,
+    ) -> CopyResult:
+        context: dict[str, Any] = {}
+        try:
+            return self.execute(
+                plan, facts, resume=resume, observer=observer,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, context=context,
+            )  # fmt: skip
+        except AccessDeniedError as exc:
+            denial = self.denial_context(exc, plan, facts, args, context.get("dest_key_arn"))
+            findings = diagnose(denial)
+            if not (
+                plan.strategy == "multipart"
+                and plan.single_possible
+                and self.config.fallback
+                and fallback_may_help(denial)
+            ):
+                exc.findings = _merge(exc.findings, findings)
+                raise
+            reason = (
+                f"multipart copy was denied at {exc.operation} ({exc.code}); "
+                "copied with one CopyObject instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), "multipart", "single", reason, findings
+                )
+            )
+            single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
+            try:
+                result = self.execute(single, facts)
+            except AccessDeniedError as second:
+                again = diagnose(self.denial_context(second, single, facts, args, None))
+                second.findings = _merge(findings, second.findings, again)
+                raise
+            return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
+
+    def execute(
+        self,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        *,
+        resume: ResumeState | None = None,
+        observer: MultipartObserver | None = None,
+        keep_upload_on_interrupt: bool = False,
+        context: dict[str, Any] | None = None,
+    ) -> CopyResult:
+        """Carry out ``plan`` (no fallback here) and verify the result."""
+        started = time.monotonic()
+        if plan.strategy == "single":
+            answer = self.dest("CopyObject", **plan.requests.copy_object)
+            written: Mapping[str, Any] = answer.get("CopyObjectResult", {})
+            self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
+        elif plan.strategy == "multipart":
+            answer = self._copy_multipart(
+                plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
+                context if context is not None else {},
+            )  # fmt: skip
+            written = answer
+        else:
+            raise S3xCopyError(f"strategy {plan.strategy!r} is not available in this engine")
+        etag = _quoted(written.get("ETag") or answer.get("ETag") or "")
+        version_id = answer.get("VersionId")
+        if self.config.verify:
+            etag = self._verify(plan, facts, written, version_id) or etag
+        return CopyResult(
+            source=str(plan.source),
+            dest=str(plan.dest),
+            strategy=plan.strategy,
+            size=plan.size,
+            part_size=plan.part_size,
+            parts=plan.part_count,
+            etag=etag,
+            version_id=version_id,
+            seconds=time.monotonic() - started,
+        )
+
+    def _copy_multipart(
+        self,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        resume: ResumeState | None,
+        observer: MultipartObserver,
+        keep_upload_on_interrupt: bool,
+        context: dict[str, Any],
+    ) -> dict[str, Any]:
+        done: dict[int, PartEntry] = {}
+        upload_id = None
+        if resume is not None:
+            upload_id, done = self._resume(plan, facts, resume, observer)
+        if upload_id is None:
+            created = self.dest("CreateMultipartUpload", **plan.requests.create_multipart)
+            upload_id = str(created["UploadId"])
+            context["dest_key_arn"] = created.get("SSEKMSKeyId")
+            observer.upload_started(plan, upload_id, facts.etag)
+        try:
+            entries = self._copy_parts(plan, upload_id, done, observer)
+            completed = self.dest(
+                "CompleteMultipartUpload",
+                **plan.requests.complete_multipart,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [entries[n] for n in sorted(entries)]},
+            )
+        except BaseException as exc:
+            interrupted = isinstance(exc, KeyboardInterrupt | CopyInterruptedError)
+            if interrupted and keep_upload_on_interrupt:
+                raise
+            self._abort(plan, upload_id, exc)
+            observer.upload_finished(plan, upload_id)
+            if isinstance(exc, SourceChangedError):
+                raise SourceChangedError(
+                    f"source {plan.source} changed during the copy (its ETag is no longer "
+                    f"{facts.etag}); the upload was aborted and nothing was written",
+                    operation=exc.operation,
+                    code=exc.code,
+                ) from exc
+            raise
+        observer.upload_finished(plan, upload_id)
+        if plan.requests.put_tagging is not None:
+            tagging = dict(plan.requests.put_tagging)
+            if completed.get("VersionId"):
+                tagging["VersionId"] = completed["VersionId"]
+            self.dest("PutObjectTagging", **tagging)
+        return completed
+
+    def _resume(
+        self,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        resume: ResumeState,
+        observer: MultipartObserver,
+    ) -> tuple[str | None, dict[int, PartEntry]]:
+        """Parts already copied by an earlier run, per S3 (ListParts), not per memory."""
+        if resume.source_etag != facts.etag or resume.part_size != plan.part_size:
+            self._abort(plan, resume.upload_id, None)
+            observer.upload_finished(plan, resume.upload_id)
+            return None, {}
+        sizes = {p.number: p.size for p in plan.parts}
+        done: dict[int, PartEntry] = {}
+        marker = 0
+        try:
+            for _ in range(len(plan.parts) // 1000 + 2):  # ListParts pages hold up to 1,000 parts
+                page = self.dest(
+                    "ListParts",
+                    **plan.requests.abort_multipart,
+                    UploadId=resume.upload_id,
+                    PartNumberMarker=marker,
+                )
+                for part in page.get("Parts", []):
+                    number = int(part["PartNumber"])
+                    if sizes.get(number) == int(part["Size"]):
+                        done[number] = _part_entry(number, part)
+                if not page.get("IsTruncated"):
+                    break
+                marker = int(page.get("NextPartNumberMarker") or 0)
+        except NotFoundError:
+            observer.upload_finished(plan, resume.upload_id)
+            return None, {}
+        return resume.upload_id, done
+
+    def _copy_parts(
+        self,
+        plan: CopyPlan,
+        upload_id: str,
+        done: dict[int, PartEntry],
+        observer: MultipartObserver,
+    ) -> dict[int, PartEntry]:
+        """UploadPartCopy every missing part, at most ``max_concurrency`` in flight."""
+        entries = dict(done)
+        pending = iter([p for p in plan.parts if p.number not in done])
+        abandon = threading.Event()  # this copy only: self.cancel may be shared
+        limit = self.config.max_concurrency
+        own = self.executor is None
+        executor = self.executor or ThreadPoolExecutor(
+            max_workers=max(1, min(limit, len(plan.parts))), thread_name_prefix="s3xcopy-part"
+        )
+        in_flight: dict[Future[PartEntry], PartRange] = {}
+
+        def submit_next() -> None:
+            part = next(pending, None)
+            if part is not None:
+                future = executor.submit(self._copy_part, plan, upload_id, part, abandon)
+                in_flight[future] = part
+
+        try:
+            for _ in range(limit):
+                submit_next()
+            while in_flight:
+                finished, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                if self.cancel.is_set():
+                    raise CopyInterruptedError(
+                        f"copy of {plan.source} was interrupted", operation="UploadPartCopy"
+                    )
+                for future in finished:
+                    part = in_flight.pop(future)
+                    entry = future.result()
+                    entries[part.number] = entry
+                    observer.part_done(plan, upload_id, entry)
+                    self._emit(
+                        BytesCopied(str(plan.source), str(plan.dest), part.number, part.size)
+                    )
+                    submit_next()
+        except BaseException:
+            abandon.set()  # stop sibling parts' retries; they must not outlive the upload
+            for future in in_flight:
+                future.cancel()
+            wait(in_flight, timeout=DRAIN_SECONDS)
+            raise
+        finally:
+            if own:
+                executor.shutdown(wait=False, cancel_futures=True)
+        return entries
+
+    def _copy_part(
+        self, plan: CopyPlan, upload_id: str, part: PartRange, abandon: threading.Event
+    ) -> PartEntry:
+        if self.cancel.is_set() or abandon.is_set():
+            raise CopyInterruptedError(f"copy of {plan.source} was interrupted")
+        answer = self.dest(
+            "UploadPartCopy",
+            abandon=abandon,
+            **plan.requests.upload_part_copy,
+            UploadId=upload_id,
+            PartNumber=part.number,
+            CopySourceRange=part.range_header,
+        )
+        return _part_entry(part.number, answer.get("CopyPartResult", {}))
+
+    def _abort(self, plan: CopyPlan, upload_id: str, cause: BaseException | None) -> None:
+        """Abort the upload, again if a straggling part re-created it; never mask ``cause``."""
+        for _ in range(ABORT_ROUNDS):
+            try:
+                self._cleanup(
+                    "AbortMultipartUpload", **plan.requests.abort_multipart, UploadId=upload_id
+                )
+            except NotFoundError:
+                return  # already gone
+            except S3xCopyError as exc:
+                if isinstance(cause, S3xCopyError):
+                    cause.message += (
+                        f"; the multipart upload {upload_id} could NOT be aborted ({exc}): "
+                        f"abort it with 'aws s3api abort-multipart-upload --bucket "
+                        f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
+                    )
+                    cause.args = (cause.message,)
+                return
+            try:  # S3 docs: a part in flight during the abort can leave the upload behind
+                self._cleanup(
+                    "ListParts", **plan.requests.abort_multipart, UploadId=upload_id, MaxParts=1
+                )
+            except S3xCopyError:
+                return  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+
+    # --- verification -------------------------------------------------------------------
+
+    def _verify(
+        self,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        written: Mapping[str, Any],
+        version_id: str | None,
+    ) -> str | None:
+        """Check the destination against the source: size, and full-object checksum.
+
+        The checksum comes from the write's own answer when S3 returned one; HeadObject
+        (without checksum mode, which would need kms:Decrypt on the destination key)
+        supplies the size. A destination we may not read is reported, not failed.
+        """
+        head_args = dict(plan.requests.head_dest)
+        head_args.pop("ChecksumMode", None)
+        if version_id and version_id != "null":  # "null": unversioned; the latest is ours
+            head_args["VersionId"] = version_id
+        head: Mapping[str, Any] | None
+        try:
+            head = self.dest("HeadObject", **head_args)
+        except AccessDeniedError:
+            head = None
+        problems = []
+        if head is not None and int(head.get("ContentLength", -1)) != facts.size:
+            problems.append(f"size {head.get('ContentLength')} != source size {facts.size}")
+        dest_checksum = checksum_from(written) or (checksum_from(head) if head else None)
+        source_checksum = facts.checksum
+        if (
+            dest_checksum is not None
+            and source_checksum is not None
+            and source_checksum.comparable_with(dest_checksum)
+            and source_checksum.value != dest_checksum.value
+        ):
+            problems.append(
+                f"{dest_checksum.algorithm} {dest_checksum.value} "
+                f"!= source's {source_checksum.value}"
+            )
+        if problems:
+            removed = self._remove_bad_copy(plan, version_id)
+            raise VerificationError(
+                f"verification failed for {plan.dest}: {'; '.join(problems)}"
+                + ("; the bad copy was deleted" if removed else "; the bad copy is still there"),
+                operation="HeadObject",
+            )
+        return _quoted(head["ETag"]) if head is not None and head.get("ETag") else None
+
+    def _remove_bad_copy(self, plan: CopyPlan, version_id: str | None) -> bool:
+        """Delete the copy that failed verification (that version only, when versioned)."""
+        args: dict[str, Any] = {"Bucket": plan.dest.bucket, "Key": plan.dest.key}
+        if version_id and version_id != "null":
+            args["VersionId"] = version_id
+        with contextlib.suppress(S3xCopyError):
+            self._cleanup("DeleteObject", **args)
+            return True
+        return False
+
+    # --- diagnosis context --------------------------------------------------------------
+
+    def denial_context(
+        self,
+        exc: S3xCopyError,
+        plan: CopyPlan,
+        facts: SourceFacts | None,
+        args: Mapping[str, Any],
+        dest_key_arn: str | None,
+    ) -> DenialContext:
+        """What diagnosis needs to know about a refused request of this copy."""
+        requested_key = args.get("SSEKMSKeyId")
+        return DenialContext(
+            operation=exc.operation or "",
+            code=exc.code or "",
+            message=exc.message,
+            strategy=plan.strategy,
+            size=plan.size,
+            source=plan.source,
+            dest=plan.dest,
+            caller_arn=self.caller_arn(),
+            source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
+            dest_bucket_owner=args.get("ExpectedBucketOwner"),
+            source_key_arn=facts.sse_kms_key_id if facts else None,
+            dest_key_arn=dest_key_arn or requested_key,
+            region=self.region,
+            partition=partition_for(self.region),
+            sent_tagging="Tagging" in plan.requests.create_multipart
+            or plan.requests.copy_object.get("TaggingDirective") == "COPY",
+            sent_acl=args.get("ACL"),
+            request_payer="RequestPayer" in args,
+        )
+
+    def caller_arn(self) -> str | None:
+        """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
+        if self._caller_arn is None and self._sts_client is not None:
+            try:
+                self._caller_arn = str(self._sts_client.get_caller_identity()["Arn"])
+            except Exception:  # S3-compatible endpoints have no STS; diagnosis copes
+                self._caller_arn = ""
+        return self._caller_arn or None
+
+    def _emit(self, event: Any) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+
+def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
+    """The CompleteMultipartUpload entry of a part: number, ETag, and any checksum S3 gave."""
+    entry: PartEntry = {"PartNumber": number, "ETag": answer["ETag"]}
+    for name in (
+        "ChecksumCRC32",
+        "ChecksumCRC32C",
+        "ChecksumCRC64NVME",
+        "ChecksumSHA1",
+        "ChecksumSHA256",
+    ):
+        if answer.get(name):
+            entry[name] = answer[name]
+    return entry
+
+
+def _quoted(etag: object) -> str:
+    """ETags as S3's headers spell them, quoted (some servers answer bare in XML)."""
+    bare = str(etag).strip('"')
+    return f'"{bare}"' if bare else ""
+
+
+def _merge(*groups: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Findings from several diagnoses, each once, in order."""
+    seen: dict[Finding, None] = {}
+    for group in groups:
+        for finding in group:
+            seen.setdefault(finding, None)
+    return tuple(seen)

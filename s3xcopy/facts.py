@@ -1,0 +1,121 @@
+"""SourceFacts: what HeadObject (and GetObjectTagging) say about the source, as plain data.
+
+Parsing a HeadObject answer is pure and tested as a table; the calls themselves are
+made by the engine, which owns retries and error translation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .location import S3Location
+
+#: Checksum algorithms S3 reports, in HeadObject's field names.
+CHECKSUM_FIELDS: Mapping[str, str] = {
+    "CRC64NVME": "ChecksumCRC64NVME",
+    "CRC32": "ChecksumCRC32",
+    "CRC32C": "ChecksumCRC32C",
+    "SHA1": "ChecksumSHA1",
+    "SHA256": "ChecksumSHA256",
+}
+#: Algorithms S3 can compute over a whole multipart object (the others are per-part only).
+FULL_OBJECT_ALGORITHMS = frozenset({"CRC64NVME", "CRC32", "CRC32C"})
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A checksum S3 stored with an object: algorithm, base64 value, FULL_OBJECT or COMPOSITE."""
+
+    algorithm: str
+    value: str
+    type: str
+
+    @property
+    def is_full_object(self) -> bool:
+        # A composite checksum is a checksum of part checksums: its value ends in "-N".
+        return self.type == "FULL_OBJECT" or (self.type == "" and "-" not in self.value)
+
+    def comparable_with(self, other: Checksum) -> bool:
+        """True when equal values mean equal bytes: same algorithm, both over the whole object."""
+        return self.algorithm == other.algorithm and self.is_full_object and other.is_full_object
+
+
+def checksum_from(answer: Mapping[str, Any]) -> Checksum | None:
+    """The checksum in a HeadObject / CompleteMultipartUpload / CopyObject answer, if any."""
+    for algorithm, name in CHECKSUM_FIELDS.items():
+        value = answer.get(name)
+        if value:
+            return Checksum(algorithm, str(value), str(answer.get("ChecksumType") or ""))
+    return None
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """Everything the planner needs to know about the source object."""
+
+    location: S3Location
+    size: int
+    etag: str
+    version_id: str | None = None
+    last_modified: dt.datetime | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+    content_encoding: str | None = None
+    content_disposition: str | None = None
+    content_language: str | None = None
+    cache_control: str | None = None
+    expires: dt.datetime | None = None
+    website_redirect_location: str | None = None
+    storage_class: str | None = None
+    server_side_encryption: str | None = None
+    sse_kms_key_id: str | None = None
+    bucket_key_enabled: bool = False
+    sse_customer_algorithm: str | None = None
+    checksum: Checksum | None = None
+    tag_count: int = 0
+    #: The source's tags when they were read (GetObjectTagging); None when not read.
+    tags: tuple[tuple[str, str], ...] | None = None
+    #: Part count of the source's own multipart upload (from the ETag's "-N"), if any.
+    source_parts: int | None = None
+
+    @classmethod
+    def from_head(cls, location: S3Location, head: Mapping[str, Any]) -> SourceFacts:
+        """Build facts from a HeadObject answer (boto3's parsed dict)."""
+        etag = str(head.get("ETag", ""))
+        parts = None
+        bare = etag.strip('"')
+        if "-" in bare and bare.rsplit("-", 1)[1].isdigit():
+            parts = int(bare.rsplit("-", 1)[1])
+        expires = head.get("Expires")
+        return cls(
+            location=location,
+            size=int(head.get("ContentLength", 0)),
+            etag=etag,
+            version_id=head.get("VersionId") or location.version_id,
+            last_modified=head.get("LastModified"),
+            metadata=dict(head.get("Metadata") or {}),
+            content_type=head.get("ContentType"),
+            content_encoding=head.get("ContentEncoding"),
+            content_disposition=head.get("ContentDisposition"),
+            content_language=head.get("ContentLanguage"),
+            cache_control=head.get("CacheControl"),
+            expires=expires if isinstance(expires, dt.datetime) else None,
+            website_redirect_location=head.get("WebsiteRedirectLocation"),
+            storage_class=head.get("StorageClass"),
+            server_side_encryption=head.get("ServerSideEncryption"),
+            sse_kms_key_id=head.get("SSEKMSKeyId"),
+            bucket_key_enabled=bool(head.get("BucketKeyEnabled", False)),
+            sse_customer_algorithm=head.get("SSECustomerAlgorithm"),
+            checksum=checksum_from(head),
+            tag_count=int(head.get("TagCount") or 0),
+            source_parts=parts,
+        )
+
+    def with_tags(self, tag_set: list[Mapping[str, str]]) -> SourceFacts:
+        """The same facts with the source's tags (a GetObjectTagging ``TagSet``)."""
+        tags = tuple((str(t["Key"]), str(t["Value"])) for t in tag_set)
+        return dataclasses.replace(self, tags=tags, tag_count=len(tags))

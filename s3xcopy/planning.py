@@ -1,0 +1,491 @@
+"""Pure planning: source facts + config + destination args -> CopyPlan. No I/O here.
+
+The plan holds every request the engine will send (CopyObject for the single
+path; CreateMultipartUpload, UploadPartCopy, CompleteMultipartUpload and
+AbortMultipartUpload for the multipart path), so a plan can be printed by
+``--dryrun``, compared in tests, and used for a fallback without re-planning.
+Both paths carry the same destination properties: user metadata, content
+headers, tags, storage class, SSE, ACL, object lock and checksum algorithm.
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from s3transfer.manager import TransferManager
+from s3transfer.utils import ChunksizeAdjuster
+
+from .config import CopyConfig
+from .errors import InvalidInputError
+from .facts import FULL_OBJECT_ALGORITHMS, SourceFacts
+from .limits import (
+    MAX_COPY_OBJECT_SIZE,
+    MAX_INLINE_TAGGING_BYTES,
+    MAX_OBJECT_SIZE,
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    MAX_TAGS,
+    MIN_PART_SIZE,
+    MiB,
+)
+from .location import S3Location
+from .results import Strategy
+from .units import format_size
+
+#: Destination arguments accepted in boto3's ExtraArgs form: s3transfer's list for copies,
+#: plus the source owner check s3transfer lacks (and mixes up: s3transfer issue #232).
+ALLOWED_EXTRA_ARGS: frozenset[str] = frozenset(TransferManager.ALLOWED_COPY_ARGS) | {
+    "ExpectedSourceBucketOwner",
+    "BucketKeyEnabled",
+}
+
+#: Content headers that are part of an object's "metadata" for MetadataDirective.
+CONTENT_HEADERS = (
+    "ContentType",
+    "ContentEncoding",
+    "ContentDisposition",
+    "ContentLanguage",
+    "CacheControl",
+    "Expires",
+    "WebsiteRedirectLocation",
+)
+#: Destination settings sent the same way on CopyObject and CreateMultipartUpload.
+_DEST_SETTINGS = (
+    "ACL",
+    "GrantFullControl",
+    "GrantRead",
+    "GrantReadACP",
+    "GrantWriteACP",
+    "StorageClass",
+    "ServerSideEncryption",
+    "SSEKMSKeyId",
+    "SSEKMSEncryptionContext",
+    "BucketKeyEnabled",
+    "ObjectLockMode",
+    "ObjectLockRetainUntilDate",
+    "ObjectLockLegalHoldStatus",
+)
+_DEST_SSE_C = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5")
+_SOURCE_SSE_C = (
+    "CopySourceSSECustomerAlgorithm",
+    "CopySourceSSECustomerKey",
+    "CopySourceSSECustomerKeyMD5",
+)
+_SOURCE_CONDITIONS = (
+    "CopySourceIfModifiedSince",
+    "CopySourceIfNoneMatch",
+    "CopySourceIfUnmodifiedSince",
+)
+_DIRECTIVES = ("COPY", "REPLACE")
+
+#: Smallest automatic part: aws s3 cp's chunk size, so mid-sized objects still split into
+#: enough parts to run in parallel.
+AUTO_MIN_PART_SIZE = 8 * MiB
+#: The automatic rule aims for this many parts per concurrent request slot, so a slow part
+#: does not leave the other slots idle at the end of a copy.
+AUTO_WAVES = 4
+
+
+@dataclass(frozen=True)
+class PartRange:
+    """One part of a multipart copy: its number (from 1) and inclusive byte range."""
+
+    number: int
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def range_header(self) -> str:
+        return f"bytes={self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class CopyRequests:
+    """Every request of both paths, with the destination properties already resolved."""
+
+    copy_object: dict[str, Any]
+    create_multipart: dict[str, Any]
+    upload_part_copy: dict[str, Any]
+    complete_multipart: dict[str, Any]
+    abort_multipart: dict[str, Any]
+    #: PutObjectTagging after completion, for tags too long to send inline; else None.
+    put_tagging: dict[str, Any] | None
+    head_dest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """What the engine will do for one object, and why."""
+
+    source: S3Location
+    dest: S3Location
+    strategy: Strategy
+    size: int
+    part_size: int | None
+    parts: tuple[PartRange, ...]
+    reason: str
+    requests: CopyRequests = field(repr=False)
+    #: The single path is possible (size <= 5 GiB): a multipart plan may fall back to it.
+    single_possible: bool = True
+
+    @property
+    def part_count(self) -> int:
+        return len(self.parts) if self.strategy != "single" else 1
+
+    def describe(self) -> str:
+        """One line for people: ``multipart: 8 parts of 8.0 MiB (size 64.0 MiB >= ...)``."""
+        if self.strategy == "single":
+            return f"single CopyObject ({self.reason})"
+        assert self.part_size is not None
+        return (
+            f"{self.strategy}: {len(self.parts)} parts of {format_size(self.part_size)} "
+            f"({self.reason})"
+        )
+
+
+# --- pure helpers -------------------------------------------------------------------------
+
+
+def resolve_dest(source: S3Location, dest: S3Location) -> S3Location:
+    """The destination object: ``s3://b/prefix/`` + the source's basename, as ``aws s3 cp``."""
+    if dest.version_id:
+        raise InvalidInputError(f"a destination cannot have a versionId: {dest}")
+    if not source.key or source.key.endswith("/"):
+        raise InvalidInputError(
+            f"the source must be an object, not a prefix: {source} (use --recursive for prefixes)"
+        )
+    return dest.join(source.basename) if dest.is_prefix else dest
+
+
+def choose_strategy(size: int, config: CopyConfig) -> tuple[Strategy, str]:
+    """Single CopyObject or multipart, and a one-line reason."""
+    if size > MAX_OBJECT_SIZE:
+        raise InvalidInputError(
+            f"source is {format_size(size)}, above S3's {format_size(MAX_OBJECT_SIZE)} object limit"
+        )
+    if size == 0:
+        return "single", "empty object"
+    if size > MAX_COPY_OBJECT_SIZE:
+        return "multipart", f"size {format_size(size)} > CopyObject's 5 GiB limit"
+    if size >= config.multipart_threshold:
+        return "multipart", (
+            f"size {format_size(size)} >= threshold {format_size(config.multipart_threshold)}"
+        )
+    return (
+        "single",
+        f"size {format_size(size)} < threshold {format_size(config.multipart_threshold)}",
+    )
+
+
+def auto_part_size(size: int, max_concurrency: int) -> int:
+    """The automatic part size: about ``AUTO_WAVES`` parts per request slot, at least 8 MiB.
+
+    Server-side copies move no bytes through the client, so a part costs one request
+    whatever its size; fewer, larger parts cut request overhead, while enough parts
+    keep every slot busy. Whole MiB, within S3's 5 MiB..5 GiB and 10,000-part limits.
+    """
+    target = math.ceil(size / (max_concurrency * AUTO_WAVES))
+    target = max(AUTO_MIN_PART_SIZE, math.ceil(target / MiB) * MiB)
+    return fit_part_size(target, size)
+
+
+def fit_part_size(part_size: int, size: int) -> int:
+    """``part_size`` adjusted to S3's limits for an object of ``size`` (s3transfer's rule)."""
+    adjusted: int = ChunksizeAdjuster(
+        max_size=MAX_PART_SIZE, min_size=MIN_PART_SIZE, max_parts=MAX_PARTS
+    ).adjust_chunksize(part_size, size)
+    return adjusted
+
+
+def part_ranges(size: int, part_size: int) -> tuple[PartRange, ...]:
+    """Split ``size`` bytes into consecutive parts of ``part_size`` (the last may be shorter)."""
+    if size <= 0:
+        return ()
+    count = math.ceil(size / part_size)
+    return tuple(
+        PartRange(n + 1, n * part_size, min(size, (n + 1) * part_size) - 1) for n in range(count)
+    )
+
+
+def validate_extra_args(extra_args: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check destination args (boto3 ExtraArgs form); unknown keys are refused, not ignored."""
+    args = dict(extra_args or {})
+    unknown = sorted(set(args) - ALLOWED_EXTRA_ARGS)
+    if unknown:
+        raise InvalidInputError(
+            f"unsupported extra_args {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(ALLOWED_EXTRA_ARGS))}"
+        )
+    for name in ("MetadataDirective", "TaggingDirective"):
+        if name in args and args[name] not in _DIRECTIVES:
+            raise InvalidInputError(f"{name} must be COPY or REPLACE, got {args[name]!r}")
+    metadata = args.get("Metadata")
+    if metadata is not None and (
+        not isinstance(metadata, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    ):
+        raise InvalidInputError("Metadata must map strings to strings")
+    if "Tagging" in args:
+        parse_tagging(args["Tagging"])
+    return args
+
+
+def parse_tagging(tagging: object) -> tuple[tuple[str, str], ...]:
+    """Parse a URL-encoded tag set (``k1=v1&k2=v2``), as the x-amz-tagging header carries it."""
+    if not isinstance(tagging, str):
+        raise InvalidInputError("Tagging must be a URL-encoded string like 'k1=v1&k2=v2'")
+    pairs = tuple(urllib.parse.parse_qsl(tagging, keep_blank_values=True, strict_parsing=False))
+    if len(pairs) > MAX_TAGS:
+        raise InvalidInputError(f"{len(pairs)} tags given; S3 allows at most {MAX_TAGS}")
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise InvalidInputError("Tagging repeats a tag key")
+    return pairs
+
+
+def encode_tagging(tags: tuple[tuple[str, str], ...]) -> str:
+    """URL-encode tags for the x-amz-tagging header."""
+    return urllib.parse.urlencode(tags, quote_via=urllib.parse.quote)
+
+
+def metadata_directive(extra_args: Mapping[str, Any]) -> str:
+    """COPY unless asked, or unless new Metadata was given (then REPLACE, as ``aws s3 cp``)."""
+    return str(
+        extra_args.get("MetadataDirective") or ("REPLACE" if "Metadata" in extra_args else "COPY")
+    )
+
+
+def tagging_directive(extra_args: Mapping[str, Any]) -> str:
+    """COPY unless asked, or unless new Tagging was given (then REPLACE)."""
+    return str(
+        extra_args.get("TaggingDirective") or ("REPLACE" if "Tagging" in extra_args else "COPY")
+    )
+
+
+def needs_source_tags(
+    facts: SourceFacts, strategy: Strategy, extra_args: Mapping[str, Any]
+) -> bool:
+    """True when the multipart path must read the source's tags to carry them."""
+    return (
+        strategy != "single"
+        and facts.tag_count > 0
+        and facts.tags is None
+        and tagging_directive(extra_args) == "COPY"
+    )
+
+
+def source_read_args(source: S3Location, extra_args: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments for reads of the source (HeadObject, GetObjectTagging, GetObject).
+
+    The source owner check goes as ExpectedBucketOwner *on source requests only*.
+    """
+    args: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key}
+    if source.version_id:
+        args["VersionId"] = source.version_id
+    for copy_name, name in zip(_SOURCE_SSE_C, _DEST_SSE_C, strict=True):
+        if copy_name in extra_args:
+            args[name] = extra_args[copy_name]
+    if "RequestPayer" in extra_args:
+        args["RequestPayer"] = extra_args["RequestPayer"]
+    if "ExpectedSourceBucketOwner" in extra_args:
+        args["ExpectedBucketOwner"] = extra_args["ExpectedSourceBucketOwner"]
+    return args
+
+
+def _pick(args: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: args[name] for name in names if name in args}
+
+
+def _source_properties(facts: SourceFacts) -> dict[str, Any]:
+    values = {
+        "ContentType": facts.content_type,
+        "ContentEncoding": facts.content_encoding,
+        "ContentDisposition": facts.content_disposition,
+        "ContentLanguage": facts.content_language,
+        "CacheControl": facts.cache_control,
+        "Expires": facts.expires,
+        "WebsiteRedirectLocation": facts.website_redirect_location,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _checksum_args(
+    facts: SourceFacts, extra_args: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """ChecksumAlgorithm for (CopyObject, CreateMultipartUpload), the same in both paths.
+
+    The source's own full-object algorithm is kept, so the copy can be verified by
+    comparing checksums; multipart asks for a FULL_OBJECT checksum so S3 computes one
+    value over the whole object, comparable with a single copy's.
+    """
+    algorithm = extra_args.get("ChecksumAlgorithm")
+    if algorithm is None and facts.checksum and facts.checksum.algorithm in FULL_OBJECT_ALGORITHMS:
+        algorithm = facts.checksum.algorithm
+    if algorithm is None:
+        return {}, {}
+    create: dict[str, Any] = {"ChecksumAlgorithm": algorithm}
+    if algorithm in FULL_OBJECT_ALGORITHMS:
+        create["ChecksumType"] = "FULL_OBJECT"
+    return {"ChecksumAlgorithm": algorithm}, create
+
+
+def build_requests(
+    facts: SourceFacts, dest: S3Location, extra_args: Mapping[str, Any]
+) -> CopyRequests:
+    """Every request of both paths for copying ``facts.location`` to ``dest``."""
+    source = facts.location
+    dest_base: dict[str, Any] = {"Bucket": dest.bucket, "Key": dest.key}
+    common_dest = _pick(extra_args, ("RequestPayer", "ExpectedBucketOwner"))
+    sse_c = _pick(extra_args, _DEST_SSE_C)
+    source_pins: dict[str, Any] = {
+        "CopySource": source.copy_source(),
+        "CopySourceIfMatch": facts.etag,
+        **_pick(extra_args, _SOURCE_CONDITIONS),
+        **_pick(extra_args, _SOURCE_SSE_C),
+    }
+    if "ExpectedSourceBucketOwner" in extra_args:
+        source_pins["ExpectedSourceBucketOwner"] = extra_args["ExpectedSourceBucketOwner"]
+    settings = _pick(extra_args, _DEST_SETTINGS)
+    copy_checksum, create_checksum = _checksum_args(facts, extra_args)
+
+    # Metadata and content headers: COPY keeps the source's, given headers override them;
+    # REPLACE keeps only what was given. The single path lets S3 copy them when nothing
+    # overrides (exact by construction); multipart must send them from HeadObject.
+    overrides = _pick(extra_args, CONTENT_HEADERS)
+    if metadata_directive(extra_args) == "COPY":
+        metadata = dict(facts.metadata)
+        properties = {**_source_properties(facts), **overrides}
+        single_meta: dict[str, Any] = (
+            {"MetadataDirective": "REPLACE", "Metadata": metadata, **properties}
+            if overrides
+            else {"MetadataDirective": "COPY"}
+        )
+    else:
+        metadata = dict(extra_args.get("Metadata") or {})
+        properties = overrides
+        single_meta = {"MetadataDirective": "REPLACE", "Metadata": metadata, **properties}
+
+    # Tags: COPY carries the source's, REPLACE sets the given ones, in both paths.
+    if tagging_directive(extra_args) == "COPY":
+        single_tags: dict[str, Any] = {"TaggingDirective": "COPY"}
+        tags = facts.tags or ()
+        if facts.tag_count and facts.tags is None:
+            tags = ()  # the multipart path reads them first (needs_source_tags)
+    else:
+        tags = parse_tagging(extra_args.get("Tagging", ""))
+        single_tags = {"TaggingDirective": "REPLACE", "Tagging": encode_tagging(tags)}
+    tagging = encode_tagging(tags)
+    inline_tags = bool(tags) and len(tagging.encode()) <= MAX_INLINE_TAGGING_BYTES
+
+    copy_object = {
+        **dest_base,
+        **source_pins,
+        **common_dest,
+        **sse_c,
+        **settings,
+        **single_meta,
+        **single_tags,
+        **copy_checksum,
+    }
+    create_multipart = {
+        **dest_base,
+        **common_dest,
+        **sse_c,
+        **settings,
+        "Metadata": metadata,
+        **properties,
+        **({"Tagging": tagging} if inline_tags else {}),
+        **create_checksum,
+    }
+    put_tagging = None
+    if tags and not inline_tags:
+        put_tagging = {
+            **dest_base,
+            **common_dest,
+            "Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags]},
+        }
+    return CopyRequests(
+        copy_object=copy_object,
+        create_multipart=create_multipart,
+        upload_part_copy={**dest_base, **source_pins, **common_dest, **sse_c},
+        complete_multipart={**dest_base, **common_dest, **sse_c},
+        abort_multipart={**dest_base, **common_dest},
+        put_tagging=put_tagging,
+        head_dest={**dest_base, **common_dest, **sse_c, "ChecksumMode": "ENABLED"},
+    )
+
+
+def _check_not_self_copy(
+    facts: SourceFacts, dest: S3Location, extra_args: Mapping[str, Any]
+) -> None:
+    source = facts.location
+    if (source.bucket, source.key) != (dest.bucket, dest.key) or source.version_id:
+        return
+    changes = metadata_directive(extra_args) == "REPLACE" or any(
+        name in extra_args
+        for name in (
+            *CONTENT_HEADERS,
+            "StorageClass",
+            "ServerSideEncryption",
+            "SSEKMSKeyId",
+            "SSECustomerKey",
+        )
+    )
+    if not changes:
+        raise InvalidInputError(
+            f"cannot copy {source} onto itself without changing its metadata, storage class "
+            "or encryption"
+        )
+
+
+def make_plan(
+    facts: SourceFacts,
+    dest: S3Location,
+    config: CopyConfig,
+    extra_args: Mapping[str, Any] | None = None,
+    *,
+    strategy: Strategy | None = None,
+) -> CopyPlan:
+    """Plan the copy of ``facts.location`` to ``dest``; ``strategy`` forces one."""
+    args = validate_extra_args(extra_args)
+    dest = resolve_dest(facts.location, dest)
+    _check_not_self_copy(facts, dest, args)
+    chosen, reason = choose_strategy(facts.size, config)
+    if strategy is not None and strategy != chosen and facts.size > 0:
+        if strategy == "single" and facts.size > MAX_COPY_OBJECT_SIZE:
+            raise InvalidInputError(
+                f"a single CopyObject cannot copy {format_size(facts.size)} (limit 5 GiB)"
+            )
+        chosen, reason = strategy, f"{strategy} requested"
+    requests = build_requests(facts, dest, args)
+    single_possible = facts.size <= MAX_COPY_OBJECT_SIZE
+    if chosen == "single":
+        return CopyPlan(facts.location, dest, "single", facts.size, None, (), reason, requests)
+    if config.part_size is None:
+        part_size = auto_part_size(facts.size, config.max_concurrency)
+    else:
+        part_size = fit_part_size(config.part_size, facts.size)
+        if part_size != config.part_size:
+            reason += (
+                f"; part size raised from {format_size(config.part_size)} to "
+                f"{format_size(part_size)} to stay within {MAX_PARTS:,} parts"
+            )
+    parts = part_ranges(facts.size, part_size)
+    return CopyPlan(
+        facts.location,
+        dest,
+        chosen,
+        facts.size,
+        part_size,
+        parts,
+        reason,
+        requests,
+        single_possible,
+    )
