@@ -326,23 +326,15 @@ def plot(rows: Iterable[Row], path: str, *, title: str = "") -> None:
 # --- the real copy: s3xcopy's engine ------------------------------------------------
 
 
-class EngineUnavailableError(RuntimeError):
-    """This build has no copy engine (``s3xcopy.copy_object``) yet."""
-
-
 def engine_copy(session: Session, *, endpoint_url: str | None = None) -> CopyFunction:
     """A copy function that runs ``s3xcopy.copy_object`` with the sweep's part size and concurrency.
 
     Requests are counted with a ``before-send`` hook on ``session`` (every HTTP attempt,
     retries included), so the count holds on any endpoint, real AWS too.
     """
-    try:
-        from .. import CopyConfig, copy_object  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as exc:
-        raise EngineUnavailableError(
-            "s3xcopy bench needs the copy engine (s3xcopy.copy_object), "
-            "which this build does not have yet"
-        ) from exc
+    from ..api import copy_object
+    from ..config import CopyConfig
+
     sent = [0]
 
     def count(**_: Any) -> None:

@@ -335,11 +335,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     import boto3
 
     session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
-    try:
-        copy = sweep.engine_copy(session, endpoint_url=args.endpoint_url)
-    except sweep.EngineUnavailableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return int(ExitCode.FAILED)
+    copy = sweep.engine_copy(session, endpoint_url=args.endpoint_url)
     cleanup = sweep.delete_object(session, endpoint_url=args.endpoint_url)
 
     def progress(sample: sweep.Sample, done: int, total: int) -> None:

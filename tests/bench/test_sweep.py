@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import s3xcopy
 from s3xcopy.bench import sweep
 from s3xcopy.bench.costs import MB, ModelParams
 from s3xcopy.limits import MiB
@@ -111,11 +110,3 @@ def test_repeat_must_be_positive() -> None:
     with pytest.raises(ValueError, match="repeat"):
         sweep.run_sweep("s3://a/b", "s3://c/d/", part_sizes=[MiB], concurrencies=[1], repeat=0,
                         copy=fake_copy([]), cleanup=lambda _: None)  # fmt: skip
-
-
-@pytest.mark.skipif(hasattr(s3xcopy, "copy_object"), reason="the engine has landed")
-def test_engine_copy_says_when_the_engine_is_missing() -> None:
-    import boto3
-
-    with pytest.raises(sweep.EngineUnavailableError, match="copy engine"):
-        sweep.engine_copy(boto3.session.Session(region_name="us-east-1"))
