@@ -261,7 +261,10 @@ def targets(summaries: Sequence[Summary]) -> list[str]:
     rss = None
     if c_s3x and e_s3x and c_s3x.rss_mib and e_s3x.rss_mib:
         rss = c_s3x.rss_mib / e_s3x.rss_mib
-    line("memory: s3xcopy peak RSS on (c) ÷ on (e), a 1 GiB copy ≤ 1", rss, 1.0, True)
+    # RSS is sampled every 20 ms and moves by a MiB or two from run to run: "no higher"
+    # is read with 5% of slack so noise alone never decides it.
+    line("memory: s3xcopy peak RSS on (c) ÷ on (e), a 1 GiB copy ≤ 1 (5% slack)", rss, 1.05,
+         True)  # fmt: skip
     lines.append("")
     return lines
 
