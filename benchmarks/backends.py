@@ -91,8 +91,11 @@ class Backend:
     def after_run(self, snapshot: Any) -> RunCounters:
         raise NotImplementedError
 
-    def check(self, prefix: str, count: int, size: int) -> str | None:
-        """None when ``prefix`` in the destination holds ``count`` objects of ``size`` bytes."""
+    def check(self, prefix: str, source: str, count: int, size: int) -> str | None:
+        """None when ``prefix`` in the destination holds ``count`` objects of ``size`` bytes.
+
+        ``source`` is the source key (one object) or prefix (many) they were copied from.
+        """
         client = self.client()
         found, wrong = 0, 0
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=DST_BUCKET, Prefix=prefix)
@@ -157,6 +160,32 @@ class SeaweedBackend(Backend):
             ]
             for future in futures:
                 future.result()
+
+    def check(self, prefix: str, source: str, count: int, size: int) -> str | None:
+        """Count and sizes, then the bytes: real data here, so a sample must match the source."""
+        problem = super().check(prefix, source, count, size)
+        if problem:
+            return problem
+        client = self.client()
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=DST_BUCKET, Prefix=prefix)
+        keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+        window = 64 * 1024
+        # A prefix: first, middle and last objects whole. One object: three 64 KiB windows.
+        samples = [keys[0], keys[len(keys) // 2], keys[-1]] if count > 1 else keys
+        for key in samples:
+            source_key = source if count == 1 else source + key[len(prefix) :]
+            ranges = [None] if size <= 3 * window else [
+                f"bytes=0-{window - 1}",
+                f"bytes={size // 2}-{size // 2 + window - 1}",
+                f"bytes={size - window}-{size - 1}",
+            ]  # fmt: skip
+            for byte_range in ranges:
+                extra = {"Range": byte_range} if byte_range else {}
+                got = client.get_object(Bucket=DST_BUCKET, Key=key, **extra)["Body"].read()
+                want = client.get_object(Bucket=SRC_BUCKET, Key=source_key, **extra)["Body"].read()
+                if got != want:
+                    return f"{key}: bytes {byte_range or 'all'} differ from the source"
+        return None
 
     def _requests(self) -> int:
         with urllib.request.urlopen(self.server.metrics_url, timeout=10) as answer:

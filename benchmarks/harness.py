@@ -148,7 +148,7 @@ def run_one(
         tail = (measured.stderr_tail or measured.stdout_tail).splitlines()
         record.error = f"{why}: {tail[-1][:200]}" if tail else why
     else:
-        problem = backend.check(prefix, workload.count, workload.size)
+        problem = backend.check(prefix, source_key(workload), workload.count, workload.size)
         if problem:
             record.status, record.error = "failed", problem
     backend.clean(prefix)

@@ -99,9 +99,16 @@ def run_measured(
         waiter.start()
         sampled = 0
         deadline = started + timeout
-        while waiter.is_alive() and time.perf_counter() < deadline:
-            sampled = max(sampled, vm_hwm_kib(process.pid) or 0)
-            waiter.join(SAMPLE_SECONDS)
+        try:
+            while waiter.is_alive() and time.perf_counter() < deadline:
+                sampled = max(sampled, vm_hwm_kib(process.pid) or 0)
+                waiter.join(SAMPLE_SECONDS)
+        except BaseException:
+            # Ctrl-C reaches the harness, not the tool (it has its own session): end it too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            waiter.join(30)
+            raise
         timed_out = waiter.is_alive()
         if timed_out:
             with contextlib.suppress(ProcessLookupError):
