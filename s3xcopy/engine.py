@@ -295,7 +295,15 @@ class CopyEngine:
         """Carry out ``plan`` (no fallback here) and verify the result."""
         started = time.monotonic()
         if plan.strategy == "single":
-            answer = self.dest("CopyObject", **plan.requests.copy_object)
+            try:
+                answer = self.dest("CopyObject", **plan.requests.copy_object)
+            except SourceChangedError as exc:
+                raise SourceChangedError(
+                    f"source {plan.source} changed since it was inspected (its ETag is no "
+                    f"longer {facts.etag}); nothing was written",
+                    operation=exc.operation,
+                    code=exc.code,
+                ) from exc.__cause__
             written: Mapping[str, Any] = answer.get("CopyObjectResult", {})
             self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
         elif plan.strategy == "multipart":
@@ -352,15 +360,19 @@ class CopyEngine:
             interrupted = isinstance(exc, KeyboardInterrupt | CopyInterruptedError)
             if interrupted and keep_upload_on_interrupt:
                 raise
-            self._abort(plan, upload_id, exc)
+            problem = self._abort(plan, upload_id)
+            if problem and isinstance(exc, S3xCopyError):
+                exc.message += "; " + problem
+                exc.args = (exc.message,)
             observer.upload_finished(plan, upload_id)
             if isinstance(exc, SourceChangedError):
                 raise SourceChangedError(
                     f"source {plan.source} changed during the copy (its ETag is no longer "
-                    f"{facts.etag}); the upload was aborted and nothing was written",
+                    f"{facts.etag}); "
+                    + (problem or "the upload was aborted and nothing was written"),
                     operation=exc.operation,
                     code=exc.code,
-                ) from exc
+                ) from exc.__cause__
             raise
         observer.upload_finished(plan, upload_id)
         if plan.requests.put_tagging is not None:
@@ -379,7 +391,7 @@ class CopyEngine:
     ) -> tuple[str | None, dict[int, PartEntry]]:
         """Parts already copied by an earlier run, per S3 (ListParts), not per memory."""
         if resume.source_etag != facts.etag or resume.part_size != plan.part_size:
-            self._abort(plan, resume.upload_id, None)
+            self.abort_upload(plan, resume.upload_id)
             observer.upload_finished(plan, resume.upload_id)
             return None, {}
         sizes = {p.number: p.size for p in plan.parts}
@@ -473,30 +485,38 @@ class CopyEngine:
         )
         return _part_entry(part.number, answer.get("CopyPartResult", {}))
 
-    def _abort(self, plan: CopyPlan, upload_id: str, cause: BaseException | None) -> None:
-        """Abort the upload, again if a straggling part re-created it; never mask ``cause``."""
+    def abort_upload(self, plan: CopyPlan, upload_id: str) -> None:
+        """Abort an upload this engine (or a canary) created; raise if it could not be."""
+        problem = self._abort(plan, upload_id)
+        if problem:
+            raise S3xCopyError(problem, operation="AbortMultipartUpload")
+
+    def _abort(self, plan: CopyPlan, upload_id: str) -> str | None:
+        """Abort the upload, again if a straggling part re-created it.
+
+        Returns None once the upload is gone, else a sentence saying why it is not
+        and the command that removes it.
+        """
         for _ in range(ABORT_ROUNDS):
             try:
                 self._cleanup(
                     "AbortMultipartUpload", **plan.requests.abort_multipart, UploadId=upload_id
                 )
             except NotFoundError:
-                return  # already gone
+                return None  # already gone
             except S3xCopyError as exc:
-                if isinstance(cause, S3xCopyError):
-                    cause.message += (
-                        f"; the multipart upload {upload_id} could NOT be aborted ({exc}): "
-                        f"abort it with 'aws s3api abort-multipart-upload --bucket "
-                        f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
-                    )
-                    cause.args = (cause.message,)
-                return
+                return (
+                    f"the multipart upload {upload_id} could NOT be aborted ({exc}): "
+                    f"abort it with 'aws s3api abort-multipart-upload --bucket "
+                    f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
+                )
             try:  # S3 docs: a part in flight during the abort can leave the upload behind
                 self._cleanup(
                     "ListParts", **plan.requests.abort_multipart, UploadId=upload_id, MaxParts=1
                 )
             except S3xCopyError:
-                return  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+                return None  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+        return None
 
     # --- verification -------------------------------------------------------------------
 
