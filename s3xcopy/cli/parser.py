@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.demo",
     "s3xcopy.cli.lab",
     "s3xcopy.cli.explain",
+    "s3xcopy.cli.bench",
 )
 
 Runner = Callable[[argparse.Namespace], int]
