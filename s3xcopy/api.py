@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
@@ -90,8 +91,12 @@ def build_engine(
     cancel: threading.Event | None = None,
     gate: RequestGate | None = None,
     executor: Executor | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> CopyEngine:
-    """A CopyEngine with s3xcopy's clients for these credentials and endpoints."""
+    """A CopyEngine with s3xcopy's clients for these credentials and endpoints.
+
+    ``sleep`` is the retry backoff's sleep; tests pass a fake so they never wait.
+    """
     config = config or CopyConfig()
     try:
         client = s3_client(
@@ -124,6 +129,7 @@ def build_engine(
         cancel=cancel,
         gate=gate,
         executor=executor,
+        sleep=sleep,
         region=region or client.meta.region_name,
         source_identity=source_identity,
     )

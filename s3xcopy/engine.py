@@ -51,6 +51,7 @@ from .planning import (
     PartRange,
     make_plan,
     needs_source_tags,
+    resolve_dest,
     server_side_obstacle,
     source_read_args,
     stream_reason,
@@ -167,11 +168,7 @@ class CopyEngine:
         started = time.monotonic()
         args = dict(extra_args or {})
         try:
-            facts = self.inspect(source, args)
-            plan = self.plan(facts, dest, args, resume)
-            if needs_source_tags(facts, plan.strategy, args):
-                facts = self.read_tags(facts, args)
-                plan = self.plan(facts, dest, args, resume)
+            plan, facts = self.plan(source, dest, args, resume=resume)
             self._emit(CopyPlanned(plan))
             try:
                 result = self._execute_with_fallback(
@@ -187,6 +184,23 @@ class CopyEngine:
         result = dataclasses.replace(result, seconds=time.monotonic() - started)
         self._emit(CopySucceeded(result))
         return result
+
+    def plan(
+        self,
+        source: S3Location,
+        dest: S3Location,
+        extra_args: Mapping[str, Any],
+        *,
+        resume: ResumeState | None = None,
+    ) -> tuple[CopyPlan, SourceFacts]:
+        """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
+        dest = resolve_dest(source, dest)  # refuse a prefix source before any request
+        facts = self.inspect(source, extra_args)
+        plan = self.plan_from_facts(facts, dest, extra_args, resume)
+        if needs_source_tags(facts, plan.strategy, extra_args):
+            facts = self.read_tags(facts, extra_args)
+            plan = self.plan_from_facts(facts, dest, extra_args, resume)
+        return plan, facts
 
     def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
         """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
@@ -214,7 +228,7 @@ class CopyEngine:
             )
         return facts
 
-    def plan(
+    def plan_from_facts(
         self,
         facts: SourceFacts,
         dest: S3Location,
@@ -406,7 +420,15 @@ class CopyEngine:
         """Carry out ``plan`` (no fallback here) and verify the result."""
         started = time.monotonic()
         if plan.strategy == "single":
-            answer = self.dest("CopyObject", **plan.requests.copy_object)
+            try:
+                answer = self.dest("CopyObject", **plan.requests.copy_object)
+            except SourceChangedError as exc:
+                raise SourceChangedError(
+                    f"source {plan.source} changed since it was inspected (its ETag is no "
+                    f"longer {facts.etag}); nothing was written",
+                    operation=exc.operation,
+                    code=exc.code,
+                ) from exc.__cause__
             written: Mapping[str, Any] = answer.get("CopyObjectResult", {})
             self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
         elif plan.strategy == "multipart":
@@ -485,15 +507,19 @@ class CopyEngine:
             interrupted = isinstance(exc, KeyboardInterrupt | CopyInterruptedError)
             if interrupted and keep_upload_on_interrupt:
                 raise
-            self._abort(plan, upload_id, exc)
+            problem = self._abort(plan, upload_id)
+            if problem and isinstance(exc, S3xCopyError):
+                exc.message += "; " + problem
+                exc.args = (exc.message,)
             observer.upload_finished(plan, upload_id)
             if isinstance(exc, SourceChangedError):
                 raise SourceChangedError(
                     f"source {plan.source} changed during the copy (its ETag is no longer "
-                    f"{facts.etag}); the upload was aborted and nothing was written",
+                    f"{facts.etag}); "
+                    + (problem or "the upload was aborted and nothing was written"),
                     operation=exc.operation,
                     code=exc.code,
-                ) from exc
+                ) from exc.__cause__
             raise
         observer.upload_finished(plan, upload_id)
         if plan.requests.put_tagging is not None:
@@ -516,7 +542,7 @@ class CopyEngine:
             or resume.part_size != plan.part_size
             or (resume.strategy == "stream") != (plan.strategy == "stream")
         ):
-            self._abort(plan, resume.upload_id, None)
+            self.abort_upload(plan, resume.upload_id)
             observer.upload_finished(plan, resume.upload_id)
             return None, {}
         sizes = {p.number: p.size for p in plan.parts}
@@ -617,30 +643,38 @@ class CopyEngine:
         )
         return _part_entry(part.number, answer.get("CopyPartResult", {}))
 
-    def _abort(self, plan: CopyPlan, upload_id: str, cause: BaseException | None) -> None:
-        """Abort the upload, again if a straggling part re-created it; never mask ``cause``."""
+    def abort_upload(self, plan: CopyPlan, upload_id: str) -> None:
+        """Abort an upload this engine (or a canary) created; raise if it could not be."""
+        problem = self._abort(plan, upload_id)
+        if problem:
+            raise S3xCopyError(problem, operation="AbortMultipartUpload")
+
+    def _abort(self, plan: CopyPlan, upload_id: str) -> str | None:
+        """Abort the upload, again if a straggling part re-created it.
+
+        Returns None once the upload is gone, else a sentence saying why it is not
+        and the command that removes it.
+        """
         for _ in range(ABORT_ROUNDS):
             try:
                 self._cleanup(
                     "AbortMultipartUpload", **plan.requests.abort_multipart, UploadId=upload_id
                 )
             except NotFoundError:
-                return  # already gone
+                return None  # already gone
             except S3xCopyError as exc:
-                if isinstance(cause, S3xCopyError):
-                    cause.message += (
-                        f"; the multipart upload {upload_id} could NOT be aborted ({exc}): "
-                        f"abort it with 'aws s3api abort-multipart-upload --bucket "
-                        f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
-                    )
-                    cause.args = (cause.message,)
-                return
+                return (
+                    f"the multipart upload {upload_id} could NOT be aborted ({exc}): "
+                    f"abort it with 'aws s3api abort-multipart-upload --bucket "
+                    f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
+                )
             try:  # S3 docs: a part in flight during the abort can leave the upload behind
                 self._cleanup(
                     "ListParts", **plan.requests.abort_multipart, UploadId=upload_id, MaxParts=1
                 )
             except S3xCopyError:
-                return  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+                return None  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+        return None
 
     # --- verification -------------------------------------------------------------------
 
@@ -659,7 +693,7 @@ class CopyEngine:
         """
         head_args = dict(plan.requests.head_dest)
         head_args.pop("ChecksumMode", None)
-        if version_id:
+        if version_id and version_id != "null":  # "null": unversioned; the latest is ours
             head_args["VersionId"] = version_id
         head: Mapping[str, Any] | None
         try:
@@ -682,7 +716,7 @@ class CopyEngine:
                 f"!= source's {source_checksum.value}"
             )
         if problems:
-            removed = self._remove_bad_copy(plan, head, version_id)
+            removed = self._remove_bad_copy(plan, version_id)
             raise VerificationError(
                 f"verification failed for {plan.dest}: {'; '.join(problems)}"
                 + ("; the bad copy was deleted" if removed else "; the bad copy is still there"),
@@ -690,11 +724,10 @@ class CopyEngine:
             )
         return _quoted(head["ETag"]) if head is not None and head.get("ETag") else None
 
-    def _remove_bad_copy(
-        self, plan: CopyPlan, head: Mapping[str, Any] | None, version_id: str | None
-    ) -> bool:
+    def _remove_bad_copy(self, plan: CopyPlan, version_id: str | None) -> bool:
+        """Delete the copy that failed verification (that version only, when versioned)."""
         args: dict[str, Any] = {"Bucket": plan.dest.bucket, "Key": plan.dest.key}
-        if version_id:
+        if version_id and version_id != "null":
             args["VersionId"] = version_id
         with contextlib.suppress(S3xCopyError):
             self._cleanup("DeleteObject", **args)

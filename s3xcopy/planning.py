@@ -185,7 +185,9 @@ def resolve_dest(source: S3Location, dest: S3Location) -> S3Location:
     if dest.version_id:
         raise InvalidInputError(f"a destination cannot have a versionId: {dest}")
     if not source.key or source.key.endswith("/"):
-        raise InvalidInputError(f"the source must be an object, not a prefix: {source}")
+        raise InvalidInputError(
+            f"the source must be an object, not a prefix: {source} (use --recursive for prefixes)"
+        )
     return dest.join(source.basename) if dest.is_prefix else dest
 
 

@@ -14,7 +14,6 @@ from ..api import build_engine, progress_listener
 from ..errors import S3xCopyError
 from ..events import Event
 from ..location import S3Location
-from ..planning import needs_source_tags
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import (
     add_copy_options,
@@ -113,11 +112,7 @@ def run(args: argparse.Namespace) -> int:
     with sigterm_as_interrupt():
         try:
             if args.dryrun:
-                facts = engine.inspect(source, dest_args)
-                plan = engine.plan(facts, dest, dest_args)
-                if needs_source_tags(facts, plan.strategy, dest_args):
-                    plan = engine.plan(engine.read_tags(facts, dest_args), dest, dest_args)
-                printer.dryrun(plan)
+                printer.dryrun(engine.plan(source, dest, dest_args)[0])
             else:
                 engine.copy(source, dest, dest_args)
         except S3xCopyError as exc:

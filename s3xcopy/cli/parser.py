@@ -13,6 +13,9 @@ from .exitcodes import EXIT_CODES_HELP
 COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.cp",
     "s3xcopy.cli.demo",
+    "s3xcopy.cli.lab",
+    "s3xcopy.cli.explain",
+    "s3xcopy.cli.bench",
 )
 
 Runner = Callable[[argparse.Namespace], int]
