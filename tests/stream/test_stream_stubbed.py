@@ -22,6 +22,7 @@ from urllib3.exceptions import ProtocolError
 from s3xcopy import (
     AccessDeniedError,
     CopyConfig,
+    CopyInterruptedError,
     InvalidInputError,
     S3Location,
     S3xCopyError,
@@ -29,9 +30,10 @@ from s3xcopy import (
     VerificationError,
 )
 from s3xcopy.clients import client_config
-from s3xcopy.engine import CopyEngine, ResumeState
+from s3xcopy.engine import CopyEngine, MultipartObserver, ResumeState
 from s3xcopy.events import BytesCopied, Event, RequestRetried, StrategyChanged
 from s3xcopy.limits import MiB
+from s3xcopy.planning import CopyPlan
 from s3xcopy.stream import checksums
 
 SRC = S3Location("src-bucket", "in/data.bin")
@@ -528,3 +530,59 @@ def test_two_endpoints_stream_without_being_asked() -> None:
     assert "different endpoints (http://127.0.0.1:9 and https://s3.amazonaws.com)" in (
         result.fallback
     )
+
+
+# --- journal hooks and interruption, as the multipart path ------------------------------
+
+
+class Recorder(MultipartObserver):
+    """Records the journal hooks' calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def upload_started(self, plan: CopyPlan, upload_id: str, source_etag: str) -> None:
+        self.calls.append(("started", (plan.strategy, upload_id, source_etag)))
+
+    def part_done(self, plan: CopyPlan, upload_id: str, entry: dict[str, Any]) -> None:
+        self.calls.append(("part", dict(entry)))
+
+    def upload_finished(self, plan: CopyPlan, upload_id: str) -> None:
+        self.calls.append(("finished", upload_id))
+
+
+def test_the_journal_hooks_see_a_stream_like_a_multipart_copy(h: Harness) -> None:
+    h.head()
+    three_parts(h)
+    h.complete()
+    h.verify()
+    recorder = Recorder()
+    h.copy(observer=recorder)
+    assert recorder.calls[0] == ("started", ("stream", "up-1", ETAG))
+    parts = [call[1] for call in recorder.calls if call[0] == "part"]
+    assert [p["PartNumber"] for p in parts] == [1, 2, 3]
+    assert parts[0]["ChecksumCRC64NVME"] == b64("CRC64NVME", DATA[:PART])
+    assert recorder.calls[-1] == ("finished", "up-1")
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_an_interrupted_stream_aborts_or_keeps_its_upload_for_resume(keep: bool) -> None:
+    with Harness() as h:
+        h.head()
+        h.create()
+        h.get(0, PART - 1)
+        h.upload(1, 0, PART - 1)
+        if not keep:
+            h.abort()
+
+        def interrupt(event: Event) -> None:
+            if isinstance(event, BytesCopied):
+                h.engine.cancel.set()  # as Ctrl-C does, once the first part is sent
+
+        h.engine.listener = interrupt
+        recorder = Recorder()
+        with pytest.raises(CopyInterruptedError):
+            h.copy(observer=recorder, keep_upload_on_interrupt=keep)
+        h.done()  # part 2 was never read: the task saw the cancel first
+    finished = [call for call in recorder.calls if call[0] == "finished"]
+    assert finished == ([] if keep else [("finished", "up-1")])
