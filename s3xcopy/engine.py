@@ -16,10 +16,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .calls import Caller, RequestGate
+from .calls import Caller, RequestGate, aws_message
 from .clients import partition_for
 from .config import CopyConfig
 from .diagnosis import DenialContext, diagnose, fallback_may_help
@@ -51,7 +51,7 @@ from .planning import (
     source_read_args,
 )
 from .results import CopyResult
-from .retry import RetryPolicy
+from .retry import THROTTLING_CODES, RetryPolicy
 
 #: How often the coordinator wakes while parts run, to notice a cancel request.
 POLL_SECONDS = 0.2
@@ -71,6 +71,16 @@ class ResumeState:
     #: The source ETag the upload was started from; a different ETag means start over.
     source_etag: str
     part_size: int
+
+
+@dataclass
+class Attempt:
+    """What one copy learned on the way, for diagnosing a later refusal."""
+
+    #: Operations that succeeded with the copy's identity: their grants are proven.
+    proven: set[str] = field(default_factory=set)
+    dest_key_arn: str | None = None
+    dest_bucket_key: bool = False
 
 
 class MultipartObserver:
@@ -116,6 +126,7 @@ class CopyEngine:
         self.region = region or getattr(getattr(client, "meta", None), "region_name", None)
         self._sts_client = sts_client
         self._caller_arn: str | None = None
+        self._default_keys: dict[str, tuple[str | None, bool]] = {}
         policy = RetryPolicy(
             max_attempts=self.config.max_attempts,
             wait_for_permissions=self.config.wait_for_permissions,
@@ -146,13 +157,26 @@ class CopyEngine:
         """Copy one object; return what was done or raise an S3xCopyError subclass."""
         started = time.monotonic()
         args = dict(extra_args or {})
+        preflight_note: str | None = None
+        preflight_findings: tuple[Finding, ...] = ()
         try:
-            plan, facts = self.plan(source, dest, args)
+            try:
+                plan, facts = self.plan(source, dest, args)
+            except AccessDeniedError as exc:
+                exc.findings = _merge(exc.findings, self._diagnose_source(exc, source, dest, args))
+                raise
+            attempt = Attempt()
+            if self.source.client is self.dest.client:  # same identity: its grants are proven
+                attempt.proven.add("HeadObject")
+                if facts.tags is not None:
+                    attempt.proven.add("GetObjectTagging")
+            if self.config.preflight:
+                plan, preflight_note, preflight_findings = self._preflight(plan, facts, args)
             self._emit(CopyPlanned(plan))
             try:
                 result = self._execute_with_fallback(
                     plan, facts, args, resume, observer or MultipartObserver(),
-                    keep_upload_on_interrupt,
+                    keep_upload_on_interrupt, attempt,
                 )  # fmt: skip
             except S3xCopyError as exc:
                 self._check_dest_bucket(plan, exc)
@@ -160,9 +184,50 @@ class CopyEngine:
         except S3xCopyError as exc:
             self._emit(CopyFailed(str(source), str(dest), exc))
             raise
+        if self.config.preflight and preflight_note:
+            result = dataclasses.replace(
+                result,
+                fallback=result.fallback or preflight_note,
+                findings=_merge(preflight_findings, result.findings),
+            )
         result = dataclasses.replace(result, seconds=time.monotonic() - started)
         self._emit(CopySucceeded(result))
         return result
+
+    def _preflight(
+        self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any]
+    ) -> tuple[CopyPlan, str | None, tuple[Finding, ...]]:
+        """Probe the planned path through S3 first; switch to CopyObject or stop, before copying."""
+        from .preflight import run_preflight  # preflight builds on this module
+
+        report = run_preflight(self, plan.source, plan.dest, args, planned=(plan, facts))
+        if report.clear:
+            return plan, None, ()
+        if (
+            plan.strategy == "multipart"
+            and plan.single_possible
+            and report.single.clear
+            and self.config.fallback
+        ):
+            note = (
+                f"preflight: the multipart path is denied at {report.multipart.blocked_at}; "
+                "copied with one CopyObject instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), "multipart", "single", note, report.findings
+                )
+            )
+            single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
+            return single, note, report.findings
+        blocked = report.multipart if plan.strategy == "multipart" else report.single
+        step = blocked.blocked_at or "preflight"
+        raise AccessDeniedError(
+            f"preflight: the {plan.strategy} path is denied at {step}; nothing was copied",
+            operation=step,
+            code="AccessDenied",
+            findings=report.findings,
+        )
 
     def plan(
         self, source: S3Location, dest: S3Location, extra_args: Mapping[str, Any]
@@ -246,15 +311,15 @@ class CopyEngine:
         resume: ResumeState | None,
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
+        attempt: Attempt,
     ) -> CopyResult:
-        context: dict[str, Any] = {}
         try:
             return self.execute(
                 plan, facts, resume=resume, observer=observer,
-                keep_upload_on_interrupt=keep_upload_on_interrupt, context=context,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
             )  # fmt: skip
         except AccessDeniedError as exc:
-            denial = self.denial_context(exc, plan, facts, args, context.get("dest_key_arn"))
+            denial = self.denial_context(exc, plan, facts, args, attempt)
             findings = diagnose(denial)
             if not (
                 plan.strategy == "multipart"
@@ -275,12 +340,37 @@ class CopyEngine:
             )
             single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
             try:
-                result = self.execute(single, facts)
+                result = self.execute(single, facts, attempt=attempt)
             except AccessDeniedError as second:
-                again = diagnose(self.denial_context(second, single, facts, args, None))
+                again = diagnose(self.denial_context(second, single, facts, args, attempt))
                 second.findings = _merge(findings, second.findings, again)
                 raise
             return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
+        except S3xCopyError as exc:
+            if not exc.findings and _diagnosable(exc):
+                exc.findings = diagnose(self.denial_context(exc, plan, facts, args, attempt))
+            raise
+
+    def _diagnose_source(
+        self, exc: AccessDeniedError, source: S3Location, dest: S3Location, args: Mapping[str, Any]
+    ) -> tuple[Finding, ...]:
+        """Findings for a refused HeadObject, before there is a plan."""
+        context = DenialContext(
+            operation=exc.operation or "HeadObject",
+            code=exc.code or "",
+            message=aws_message(exc),
+            strategy="single",
+            size=None,
+            source=source,
+            dest=resolve_dest(source, dest),
+            caller_arn=self.caller_arn() if self.source.client is self.dest.client else None,
+            source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
+            dest_bucket_owner=args.get("ExpectedBucketOwner"),
+            region=self.region,
+            partition=partition_for(self.region),
+            request_payer="RequestPayer" in args,
+        )
+        return diagnose(context)
 
     def execute(
         self,
@@ -290,9 +380,10 @@ class CopyEngine:
         resume: ResumeState | None = None,
         observer: MultipartObserver | None = None,
         keep_upload_on_interrupt: bool = False,
-        context: dict[str, Any] | None = None,
+        attempt: Attempt | None = None,
     ) -> CopyResult:
         """Carry out ``plan`` (no fallback here) and verify the result."""
+        attempt = attempt if attempt is not None else Attempt()
         started = time.monotonic()
         if plan.strategy == "single":
             try:
@@ -309,7 +400,7 @@ class CopyEngine:
         elif plan.strategy == "multipart":
             answer = self._copy_multipart(
                 plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
-                context if context is not None else {},
+                attempt,
             )  # fmt: skip
             written = answer
         else:
@@ -337,7 +428,7 @@ class CopyEngine:
         resume: ResumeState | None,
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
-        context: dict[str, Any],
+        attempt: Attempt,
     ) -> dict[str, Any]:
         done: dict[int, PartEntry] = {}
         upload_id = None
@@ -346,7 +437,9 @@ class CopyEngine:
         if upload_id is None:
             created = self.dest("CreateMultipartUpload", **plan.requests.create_multipart)
             upload_id = str(created["UploadId"])
-            context["dest_key_arn"] = created.get("SSEKMSKeyId")
+            attempt.proven.add("CreateMultipartUpload")
+            attempt.dest_key_arn = created.get("SSEKMSKeyId")
+            attempt.dest_bucket_key = bool(created.get("BucketKeyEnabled", False))
             observer.upload_started(plan, upload_id, facts.etag)
         try:
             entries = self._copy_parts(plan, upload_id, done, observer)
@@ -584,14 +677,19 @@ class CopyEngine:
         plan: CopyPlan,
         facts: SourceFacts | None,
         args: Mapping[str, Any],
-        dest_key_arn: str | None,
+        attempt: Attempt | None = None,
     ) -> DenialContext:
         """What diagnosis needs to know about a refused request of this copy."""
-        requested_key = args.get("SSEKMSKeyId")
+        attempt = attempt or Attempt()
+        operation = exc.operation or ""
+        dest_key = attempt.dest_key_arn or args.get("SSEKMSKeyId")
+        dest_bucket_key = attempt.dest_bucket_key
+        if dest_key is None and args.get("ServerSideEncryption") is None:
+            dest_key, dest_bucket_key = self._default_key(plan.dest.bucket, dest_bucket_key)
         return DenialContext(
-            operation=exc.operation or "",
+            operation=operation,
             code=exc.code or "",
-            message=exc.message,
+            message=aws_message(exc),
             strategy=plan.strategy,
             size=plan.size,
             source=plan.source,
@@ -600,14 +698,33 @@ class CopyEngine:
             source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
             dest_bucket_owner=args.get("ExpectedBucketOwner"),
             source_key_arn=facts.sse_kms_key_id if facts else None,
-            dest_key_arn=dest_key_arn or requested_key,
+            source_bucket_key_enabled=facts.bucket_key_enabled if facts else False,
+            dest_key_arn=dest_key,
+            dest_bucket_key_enabled=bool(args.get("BucketKeyEnabled", dest_bucket_key)),
             region=self.region,
             partition=partition_for(self.region),
-            sent_tagging="Tagging" in plan.requests.create_multipart
-            or plan.requests.copy_object.get("TaggingDirective") == "COPY",
+            flags=request_flags(plan, facts, operation),
+            proven=frozenset(attempt.proven),
             sent_acl=args.get("ACL"),
             request_payer="RequestPayer" in args,
         )
+
+    def _default_key(self, bucket: str, bucket_key: bool) -> tuple[str | None, bool]:
+        """The destination bucket's default KMS key, if we may read it (diagnosis only)."""
+        if bucket not in self._default_keys:
+            found: tuple[str | None, bool] = (None, False)
+            with contextlib.suppress(S3xCopyError):
+                answer = self._cleanup("GetBucketEncryption", Bucket=bucket)
+                for rule in answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", []):
+                    default = rule.get("ApplyServerSideEncryptionByDefault", {})
+                    if default.get("KMSMasterKeyID"):
+                        found = (
+                            str(default["KMSMasterKeyID"]),
+                            bool(rule.get("BucketKeyEnabled", False)),
+                        )
+            self._default_keys[bucket] = found
+        key, enabled = self._default_keys[bucket]
+        return key, enabled or bucket_key
 
     def caller_arn(self) -> str | None:
         """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
@@ -623,6 +740,30 @@ class CopyEngine:
             self.listener(event)
 
 
+def request_flags(plan: CopyPlan, facts: SourceFacts | None, operation: str) -> frozenset[str]:
+    """The request features of ``operation`` that need extra grants (policy.requirements FLAGS)."""
+    requests = plan.requests
+    request = requests.copy_object if operation == "CopyObject" else requests.create_multipart
+    flags = set()
+    if operation == "CopyObject":
+        directive = requests.copy_object.get("TaggingDirective")
+        if directive == "COPY" and facts is not None and facts.tag_count:
+            flags.add("copy-tags")
+        elif directive == "REPLACE" and requests.copy_object.get("Tagging"):
+            flags.add("tagging")
+    elif request.get("Tagging"):
+        flags.add("tagging")
+    if any(name in request for name in ("ACL", "GrantFullControl", "GrantRead", "GrantWriteACP")):
+        flags.add("acl")
+    if "ObjectLockMode" in request:
+        flags.add("retention")
+    if "ObjectLockLegalHoldStatus" in request:
+        flags.add("legal-hold")
+    if "ChecksumAlgorithm" in requests.create_multipart:
+        flags.add("additional-checksums")
+    return frozenset(flags)
+
+
 def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
     """The CompleteMultipartUpload entry of a part: number, ETag, and any checksum S3 gave."""
     entry: PartEntry = {"PartNumber": number, "ETag": answer["ETag"]}
@@ -636,6 +777,12 @@ def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
         if answer.get(name):
             entry[name] = answer[name]
     return entry
+
+
+def _diagnosable(exc: S3xCopyError) -> bool:
+    """Failures other than AccessDenied that the catalog knows (KMS key states, KMS throttling)."""
+    code = exc.code or ""
+    return code.startswith("KMS.") or code in THROTTLING_CODES
 
 
 def _quoted(etag: object) -> str:
