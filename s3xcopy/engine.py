@@ -19,10 +19,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .calls import Caller, RequestGate
+from .calls import Caller, RequestGate, aws_message
 from .clients import partition_for
 from .config import CopyConfig
 from .diagnosis import DenialContext, diagnose, fallback_may_help
@@ -57,7 +57,7 @@ from .planning import (
     stream_reason,
 )
 from .results import CopyResult, Strategy
-from .retry import RetryPolicy
+from .retry import THROTTLING_CODES, RetryPolicy
 from .stream import StreamCopier
 
 #: How often the coordinator wakes while parts run, to notice a cancel request.
@@ -88,6 +88,16 @@ class ResumeState:
     #: The plan's strategy when the upload started (``plan.strategy`` at upload_started):
     #: a streamed upload resumes by streaming; another strategy's upload is started over.
     strategy: Strategy = "multipart"
+
+
+@dataclass
+class Attempt:
+    """What one copy learned on the way, for diagnosing a later refusal."""
+
+    #: Operations that succeeded with the copy's identity: their grants are proven.
+    proven: set[str] = field(default_factory=set)
+    dest_key_arn: str | None = None
+    dest_bucket_key: bool = False
 
 
 class MultipartObserver:
@@ -137,6 +147,7 @@ class CopyEngine:
         self.region = region or getattr(getattr(client, "meta", None), "region_name", None)
         self._sts_client = sts_client
         self._caller_arn: str | None = None
+        self._default_keys: dict[str, tuple[str | None, bool]] = {}
         policy = RetryPolicy(
             max_attempts=self.config.max_attempts,
             wait_for_permissions=self.config.wait_for_permissions,
@@ -167,13 +178,26 @@ class CopyEngine:
         """Copy one object; return what was done or raise an S3xCopyError subclass."""
         started = time.monotonic()
         args = dict(extra_args or {})
+        preflight_note: str | None = None
+        preflight_findings: tuple[Finding, ...] = ()
         try:
-            plan, facts = self.plan(source, dest, args, resume=resume)
+            try:
+                plan, facts = self.plan(source, dest, args, resume=resume)
+            except AccessDeniedError as exc:
+                exc.findings = _merge(exc.findings, self._diagnose_source(exc, source, dest, args))
+                raise
+            attempt = Attempt()
+            if self.source.client is self.dest.client:  # same identity: its grants are proven
+                attempt.proven.add("HeadObject")
+                if facts.tags is not None:
+                    attempt.proven.add("GetObjectTagging")
+            if self.config.preflight:
+                plan, preflight_note, preflight_findings = self._preflight(plan, facts, args)
             self._emit(CopyPlanned(plan))
             try:
                 result = self._execute_with_fallback(
                     plan, facts, args, resume, observer or MultipartObserver(),
-                    keep_upload_on_interrupt,
+                    keep_upload_on_interrupt, attempt,
                 )  # fmt: skip
             except S3xCopyError as exc:
                 self._check_dest_bucket(plan, exc)
@@ -181,9 +205,73 @@ class CopyEngine:
         except S3xCopyError as exc:
             self._emit(CopyFailed(str(source), str(dest), exc))
             raise
+        if self.config.preflight and preflight_note:
+            result = dataclasses.replace(
+                result,
+                fallback=result.fallback or preflight_note,
+                findings=_merge(preflight_findings, result.findings),
+            )
         result = dataclasses.replace(result, seconds=time.monotonic() - started)
         self._emit(CopySucceeded(result))
         return result
+
+    def _preflight(
+        self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any]
+    ) -> tuple[CopyPlan, str | None, tuple[Finding, ...]]:
+        """Probe the planned path through S3 first; switch to CopyObject or stop, before copying.
+
+        A stream is not probed: the canary tries the server-side paths, which a stream does
+        not use. A server-side path the canary finds denied is streamed instead when the
+        destination's identity cannot read the source and a source identity may.
+        """
+        from .preflight import run_preflight  # preflight builds on this module
+
+        if plan.strategy == "stream":
+            return plan, None, ()
+        report = run_preflight(self, plan.source, plan.dest, args, planned=(plan, facts))
+        if report.clear:
+            return plan, None, ()
+        blocked_at = (
+            report.multipart if plan.strategy == "multipart" else report.single
+        ).blocked_at
+        if self._stream_may_help(blocked_at, plan):
+            note = (
+                f"preflight: the {plan.strategy} path is denied at {blocked_at} and the "
+                "destination's identity cannot read the source; streamed with the source's "
+                "credentials instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), plan.strategy, "stream", note,
+                    report.findings,
+                )
+            )  # fmt: skip
+            return self._stream_plan(plan, facts, args, note), note, report.findings
+        if (
+            plan.strategy == "multipart"
+            and plan.single_possible
+            and report.single.clear
+            and self.config.fallback
+        ):
+            note = (
+                f"preflight: the multipart path is denied at {report.multipart.blocked_at}; "
+                "copied with one CopyObject instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), "multipart", "single", note, report.findings
+                )
+            )
+            single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
+            return single, note, report.findings
+        blocked = report.multipart if plan.strategy == "multipart" else report.single
+        step = blocked.blocked_at or "preflight"
+        raise AccessDeniedError(
+            f"preflight: the {plan.strategy} path is denied at {step}; nothing was copied",
+            operation=step,
+            code="AccessDenied",
+            findings=report.findings,
+        )
 
     def plan(
         self,
@@ -201,32 +289,6 @@ class CopyEngine:
             facts = self.read_tags(facts, extra_args)
             plan = self.plan_from_facts(facts, dest, extra_args, resume)
         return plan, facts
-
-    def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
-        """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
-        args = source_read_args(source, extra_args)
-        try:
-            try:
-                head = self._source_probe("HeadObject", **args, ChecksumMode="ENABLED")
-            except AccessDeniedError:
-                # Reading the checksum of a KMS-encrypted object also needs kms:Decrypt; ask
-                # again without it so the real copy meets (and diagnoses) the denial itself.
-                head = self.source("HeadObject", **args)
-        except NotFoundError as exc:
-            raise NotFoundError(
-                f"source not found: {source} (no such key, version or bucket; "
-                "or no s3:ListBucket to tell a missing key from a denial)",
-                operation="HeadObject",
-                code=exc.code,
-            ) from exc.__cause__
-        facts = SourceFacts.from_head(source, head)
-        pinned = extra_args.get("CopySourceIfMatch")
-        if pinned and pinned.strip('"') != facts.etag.strip('"'):
-            raise SourceChangedError(
-                f"source {source} has ETag {facts.etag}, not the {pinned} asked for",
-                operation="HeadObject",
-            )
-        return facts
 
     def plan_from_facts(
         self,
@@ -255,6 +317,32 @@ class CopyEngine:
         if source is None or dest is None:
             return None
         return server_side_obstacle(source, dest)
+
+    def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
+        """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
+        args = source_read_args(source, extra_args)
+        try:
+            try:
+                head = self._source_probe("HeadObject", **args, ChecksumMode="ENABLED")
+            except AccessDeniedError:
+                # Reading the checksum of a KMS-encrypted object also needs kms:Decrypt; ask
+                # again without it so the real copy meets (and diagnoses) the denial itself.
+                head = self.source("HeadObject", **args)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"source not found: {source} (no such key, version or bucket; "
+                "or no s3:ListBucket to tell a missing key from a denial)",
+                operation="HeadObject",
+                code=exc.code,
+            ) from exc.__cause__
+        facts = SourceFacts.from_head(source, head)
+        pinned = extra_args.get("CopySourceIfMatch")
+        if pinned and pinned.strip('"') != facts.etag.strip('"'):
+            raise SourceChangedError(
+                f"source {source} has ETag {facts.etag}, not the {pinned} asked for",
+                operation="HeadObject",
+            )
+        return facts
 
     def _check_dest_bucket(self, plan: CopyPlan, exc: S3xCopyError) -> None:
         """Turn a failed first write into "destination bucket does not exist" when that is why.
@@ -300,22 +388,22 @@ class CopyEngine:
         resume: ResumeState | None,
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
+        attempt: Attempt,
     ) -> CopyResult:
-        context: dict[str, Any] = {}
         try:
             result = self.execute(
                 plan, facts, resume=resume, observer=observer,
-                keep_upload_on_interrupt=keep_upload_on_interrupt, context=context,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
             )  # fmt: skip
             if plan.strategy == "stream":
-                result = dataclasses.replace(result, fallback=plan.reason)
+                result = dataclasses.replace(result, fallback=result.fallback or plan.reason)
             return result
         except AccessDeniedError as exc:
-            denial = self.denial_context(exc, plan, facts, args, context.get("dest_key_arn"))
+            denial = self.denial_context(exc, plan, facts, args, attempt)
             findings = diagnose(denial)
-            if self._stream_may_help(exc, plan):
+            if self._stream_may_help(exc.operation, plan):
                 return self._stream_instead(
-                    exc, plan, facts, args, findings, observer, keep_upload_on_interrupt
+                    exc, plan, facts, args, findings, observer, keep_upload_on_interrupt, attempt
                 )
             if not (
                 plan.strategy == "multipart"
@@ -336,14 +424,18 @@ class CopyEngine:
             )
             single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
             try:
-                result = self.execute(single, facts)
+                result = self.execute(single, facts, attempt=attempt)
             except AccessDeniedError as second:
-                again = diagnose(self.denial_context(second, single, facts, args, None))
+                again = diagnose(self.denial_context(second, single, facts, args, attempt))
                 second.findings = _merge(findings, second.findings, again)
                 raise
             return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
+        except S3xCopyError as exc:
+            if not exc.findings and _diagnosable(exc):
+                exc.findings = diagnose(self.denial_context(exc, plan, facts, args, attempt))
+            raise
 
-    def _stream_may_help(self, exc: AccessDeniedError, plan: CopyPlan) -> bool:
+    def _stream_may_help(self, operation: str | None, plan: CopyPlan) -> bool:
         """A server-side copy was denied and the destination identity cannot read the source.
 
         Streaming helps only then, and only with a source identity of its own; the probe
@@ -354,7 +446,7 @@ class CopyEngine:
             and self.config.stream == "auto"
             and self.config.fallback
             and plan.strategy != "stream"
-            and exc.operation in SOURCE_READING_OPERATIONS
+            and operation in SOURCE_READING_OPERATIONS
             and not self._dest_can_read_source(plan)
         )
 
@@ -372,6 +464,14 @@ class CopyEngine:
             return True  # not a read denial: streaming would not avoid it
         return True
 
+    def _stream_plan(
+        self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any], reason: str
+    ) -> CopyPlan:
+        """The stream plan for a copy planned server-side (its source tags read if needed)."""
+        if needs_source_tags(facts, "stream", args):
+            facts = self.read_tags(facts, args)
+        return make_plan(facts, plan.dest, self.config, args, strategy="stream", reason=reason)
+
     def _stream_instead(
         self,
         exc: AccessDeniedError,
@@ -381,6 +481,7 @@ class CopyEngine:
         findings: tuple[Finding, ...],
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
+        attempt: Attempt,
     ) -> CopyResult:
         """Copy by streaming with the source's credentials after a source-side denial."""
         reason = (
@@ -393,19 +494,38 @@ class CopyEngine:
                 str(plan.source), str(plan.dest), plan.strategy, "stream", reason, findings
             )
         )
-        if needs_source_tags(facts, "stream", args):
-            facts = self.read_tags(facts, args)
-        stream = make_plan(facts, plan.dest, self.config, args, strategy="stream", reason=reason)
+        stream = self._stream_plan(plan, facts, args, reason)
         try:
             result = self.execute(
                 stream, facts, observer=observer,
-                keep_upload_on_interrupt=keep_upload_on_interrupt,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
             )  # fmt: skip
         except AccessDeniedError as second:
-            again = diagnose(self.denial_context(second, stream, facts, args, None))
+            again = diagnose(self.denial_context(second, stream, facts, args, attempt))
             second.findings = _merge(findings, second.findings, again)
             raise
         return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
+
+    def _diagnose_source(
+        self, exc: AccessDeniedError, source: S3Location, dest: S3Location, args: Mapping[str, Any]
+    ) -> tuple[Finding, ...]:
+        """Findings for a refused HeadObject, before there is a plan."""
+        context = DenialContext(
+            operation=exc.operation or "HeadObject",
+            code=exc.code or "",
+            message=aws_message(exc),
+            strategy="single",
+            size=None,
+            source=source,
+            dest=resolve_dest(source, dest),
+            caller_arn=self.caller_arn() if self.source.client is self.dest.client else None,
+            source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
+            dest_bucket_owner=args.get("ExpectedBucketOwner"),
+            region=self.region,
+            partition=partition_for(self.region),
+            request_payer="RequestPayer" in args,
+        )
+        return diagnose(context)
 
     def execute(
         self,
@@ -415,9 +535,10 @@ class CopyEngine:
         resume: ResumeState | None = None,
         observer: MultipartObserver | None = None,
         keep_upload_on_interrupt: bool = False,
-        context: dict[str, Any] | None = None,
+        attempt: Attempt | None = None,
     ) -> CopyResult:
         """Carry out ``plan`` (no fallback here) and verify the result."""
+        attempt = attempt if attempt is not None else Attempt()
         started = time.monotonic()
         if plan.strategy == "single":
             try:
@@ -434,7 +555,7 @@ class CopyEngine:
         elif plan.strategy == "multipart":
             answer = self._copy_multipart(
                 plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
-                context if context is not None else {},
+                attempt,
             )  # fmt: skip
             written = answer
         elif plan.strategy == "stream":
@@ -444,9 +565,8 @@ class CopyEngine:
                 self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
             else:
                 answer = self._copy_multipart(
-                    plan, facts, resume, observer or MultipartObserver(),
-                    keep_upload_on_interrupt, context if context is not None else {},
-                    work=copier.upload_part, before_complete=copier.finish,
+                    plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
+                    attempt, work=copier.upload_part, before_complete=copier.finish,
                 )  # fmt: skip
             written = answer
         else:
@@ -474,7 +594,7 @@ class CopyEngine:
         resume: ResumeState | None,
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
-        context: dict[str, Any],
+        attempt: Attempt,
         *,
         work: PartWork | None = None,
         before_complete: BeforeComplete | None = None,
@@ -491,7 +611,9 @@ class CopyEngine:
         if upload_id is None:
             created = self.dest("CreateMultipartUpload", **plan.requests.create_multipart)
             upload_id = str(created["UploadId"])
-            context["dest_key_arn"] = created.get("SSEKMSKeyId")
+            attempt.proven.add("CreateMultipartUpload")
+            attempt.dest_key_arn = created.get("SSEKMSKeyId")
+            attempt.dest_bucket_key = bool(created.get("BucketKeyEnabled", False))
             observer.upload_started(plan, upload_id, facts.etag)
         try:
             entries = self._copy_parts(plan, upload_id, done, observer, work)
@@ -742,30 +864,65 @@ class CopyEngine:
         plan: CopyPlan,
         facts: SourceFacts | None,
         args: Mapping[str, Any],
-        dest_key_arn: str | None,
+        attempt: Attempt | None = None,
     ) -> DenialContext:
         """What diagnosis needs to know about a refused request of this copy."""
-        requested_key = args.get("SSEKMSKeyId")
+        attempt = attempt or Attempt()
+        operation = exc.operation or ""
+        dest_key = attempt.dest_key_arn or args.get("SSEKMSKeyId")
+        dest_bucket_key = attempt.dest_bucket_key
+        if dest_key is None and args.get("ServerSideEncryption") is None:
+            dest_key, dest_bucket_key = self._default_key(plan.dest.bucket, dest_bucket_key)
         return DenialContext(
-            operation=exc.operation or "",
+            operation=operation,
             code=exc.code or "",
-            message=exc.message,
+            message=aws_message(exc),
             strategy=plan.strategy,
             size=plan.size,
             source=plan.source,
             dest=plan.dest,
-            caller_arn=self.caller_arn(),
+            caller_arn=self._caller_for(plan, operation),
             source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
             dest_bucket_owner=args.get("ExpectedBucketOwner"),
             source_key_arn=facts.sse_kms_key_id if facts else None,
-            dest_key_arn=dest_key_arn or requested_key,
+            source_bucket_key_enabled=facts.bucket_key_enabled if facts else False,
+            dest_key_arn=dest_key,
+            dest_bucket_key_enabled=bool(args.get("BucketKeyEnabled", dest_bucket_key)),
             region=self.region,
             partition=partition_for(self.region),
-            sent_tagging="Tagging" in plan.requests.create_multipart
-            or plan.requests.copy_object.get("TaggingDirective") == "COPY",
+            flags=request_flags(plan, facts, operation),
+            proven=frozenset(attempt.proven),
             sent_acl=args.get("ACL"),
             request_payer="RequestPayer" in args,
         )
+
+    def _default_key(self, bucket: str, bucket_key: bool) -> tuple[str | None, bool]:
+        """The destination bucket's default KMS key, if we may read it (diagnosis only)."""
+        if bucket not in self._default_keys:
+            found: tuple[str | None, bool] = (None, False)
+            with contextlib.suppress(S3xCopyError):
+                answer = self._cleanup("GetBucketEncryption", Bucket=bucket)
+                for rule in answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", []):
+                    default = rule.get("ApplyServerSideEncryptionByDefault", {})
+                    if default.get("KMSMasterKeyID"):
+                        found = (
+                            str(default["KMSMasterKeyID"]),
+                            bool(rule.get("BucketKeyEnabled", False)),
+                        )
+            self._default_keys[bucket] = found
+        key, enabled = self._default_keys[bucket]
+        return key, enabled or bucket_key
+
+    def _caller_for(self, plan: CopyPlan, operation: str) -> str | None:
+        """The caller of a refused request: a stream reads the source with the source's client,
+        whose identity STS (asked with the destination's) does not tell."""
+        if (
+            plan.strategy == "stream"
+            and operation == "GetObject"
+            and self.source.client is not self.dest.client
+        ):
+            return None
+        return self.caller_arn()
 
     def caller_arn(self) -> str | None:
         """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
@@ -791,6 +948,30 @@ def _endpoint(client: Any) -> Endpoint | None:
     return Endpoint(url, partition if isinstance(partition, str) else "aws")
 
 
+def request_flags(plan: CopyPlan, facts: SourceFacts | None, operation: str) -> frozenset[str]:
+    """The request features of ``operation`` that need extra grants (policy.requirements FLAGS)."""
+    requests = plan.requests
+    request = requests.copy_object if operation == "CopyObject" else requests.create_multipart
+    flags = set()
+    if operation == "CopyObject":
+        directive = requests.copy_object.get("TaggingDirective")
+        if directive == "COPY" and facts is not None and facts.tag_count:
+            flags.add("copy-tags")
+        elif directive == "REPLACE" and requests.copy_object.get("Tagging"):
+            flags.add("tagging")
+    elif request.get("Tagging"):
+        flags.add("tagging")
+    if any(name in request for name in ("ACL", "GrantFullControl", "GrantRead", "GrantWriteACP")):
+        flags.add("acl")
+    if "ObjectLockMode" in request:
+        flags.add("retention")
+    if "ObjectLockLegalHoldStatus" in request:
+        flags.add("legal-hold")
+    if "ChecksumAlgorithm" in requests.create_multipart:
+        flags.add("additional-checksums")
+    return frozenset(flags)
+
+
 def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
     """The CompleteMultipartUpload entry of a part: number, ETag, and any checksum S3 gave."""
     entry: PartEntry = {"PartNumber": number, "ETag": answer["ETag"]}
@@ -804,6 +985,12 @@ def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
         if answer.get(name):
             entry[name] = answer[name]
     return entry
+
+
+def _diagnosable(exc: S3xCopyError) -> bool:
+    """Failures other than AccessDenied that the catalog knows (KMS key states, KMS throttling)."""
+    code = exc.code or ""
+    return code.startswith("KMS.") or code in THROTTLING_CODES
 
 
 def _quoted(etag: object) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .diagnosis import diagnose
-from .engine import CopyEngine
+from .engine import Attempt, CopyEngine
 from .errors import AccessDeniedError, S3xCopyError
 from .facts import SourceFacts
 from .findings import Finding
@@ -134,6 +134,8 @@ def run_preflight(
     source: S3Location,
     dest: S3Location,
     extra_args: Mapping[str, Any] | None = None,
+    *,
+    planned: tuple[CopyPlan, SourceFacts] | None = None,
 ) -> PreflightReport:
     """Probe both copy paths through S3 and report which are clear.
 
@@ -148,7 +150,9 @@ def run_preflight(
     dest_key: str | None = args.get("SSEKMSKeyId")
     notes: list[str] = []
 
-    inspected = canary.step("HeadObject", lambda: engine.plan(source, dest, args))
+    inspected = planned or canary.step("HeadObject", lambda: engine.plan(source, dest, args))
+    if planned:
+        canary.steps.append(ProbeStep("HeadObject", True, "read while planning"))
     if inspected:
         plan, facts = inspected
         read = source_read_args(source, args)
@@ -228,7 +232,8 @@ def _verdict(
     findings: tuple[Finding, ...] = ()
     if plan is not None:
         strategy_plan = plan if plan.strategy == path else _as_path(plan, path)
-        context = engine.denial_context(failed.error, strategy_plan, facts, args, dest_key)
+        attempt = Attempt(proven={s.operation for s in canary.steps if s.ok}, dest_key_arn=dest_key)
+        context = engine.denial_context(failed.error, strategy_plan, facts, args, attempt)
         findings = diagnose(context)
     return PathVerdict(path, False, failed.operation, findings)
 

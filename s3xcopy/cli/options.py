@@ -118,6 +118,10 @@ def add_transfer_options(parser: argparse.ArgumentParser) -> None:
         "--wait-for-permissions", type=float, metavar="SECONDS", default=0.0,
         help="after a policy change, retry AccessDenied with backoff up to this long",
     )  # fmt: skip
+    group.add_argument(
+        "--preflight", action="store_true",
+        help="probe the permissions through S3 (a canary upload, aborted) before copying",
+    )  # fmt: skip
     streaming = group.add_mutually_exclusive_group()
     streaming.add_argument(
         "--stream", dest="stream", action="store_const", const="always",

@@ -15,6 +15,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.demo",
     "s3xcopy.cli.lab",
     "s3xcopy.cli.explain",
+    "s3xcopy.cli.preflight",
+    "s3xcopy.cli.policy",
     "s3xcopy.cli.bench",
 )
 
