@@ -4,7 +4,8 @@ DestRole (account 222222222222) has no read access to the source bucket; SourceR
 (111111111111) has no write access to the destination. ``s3xcopy cp`` with both
 profiles streams (SourceRole reads, DestRole writes, both buckets KMS-encrypted by
 their own account's key) and the object arrives identical; without
-``--source-profile`` it stops at HeadObject with exit 3.
+``--source-profile`` it stops at HeadObject with exit 3, and the diagnosis names
+s3:GetObject on the source object in both policies that must allow it.
 """
 
 from __future__ import annotations
@@ -160,12 +161,7 @@ def test_without_the_source_profile_the_copy_is_denied_with_exit_3(
     assert listed.get("KeyCount", 0) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the diagnosis catalog (issue 4) does not diagnose HeadObject's bare 403 yet; "
-    "remove this marker when it does",
-)
-def test_without_the_source_profile_a_finding_names_the_missing_read_grant(
+def test_without_the_source_profile_findings_name_the_missing_read_grant(
     two_accounts: LabServer, profiles: dict[str, str], unique_key: str
 ) -> None:
     put_source(two_accounts, unique_key, 1 * MiB)
@@ -174,15 +170,17 @@ def test_without_the_source_profile_a_finding_names_the_missing_read_grant(
         profiles,
         f"s3://st-src/{unique_key}",
         f"s3://st-dst/{unique_key}",
-        "--profile", "dest",
+        "--profile", "dest", "--expected-source-bucket-owner", "111111111111",
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
     findings = json.loads(done.stdout)["findings"]
-    read = [f for f in findings if f["action"] == "s3:GetObject"]
-    assert read, findings
-    assert {f["resource"] for f in read} == {f"arn:aws:s3:::st-src/{unique_key}"}
+    missing = [f for f in findings if f["code"] == "missing-grant"]
+    assert {(f["action"], f["resource"]) for f in missing} == {
+        ("s3:GetObject", f"arn:aws:s3:::st-src/{unique_key}")
+    }
     # Cross-account: the source bucket's policy and the caller's identity policy must both allow.
-    assert {(f["policy"], f["account"]) for f in read} >= {
+    assert {(f["policy"], f["account"]) for f in missing} == {
         ("bucket-policy", "111111111111"),
         ("identity-policy", "222222222222"),
     }
+    assert {f["principal"] for f in missing} == {"arn:aws:iam::222222222222:role/DestRole"}

@@ -111,3 +111,27 @@ def test_the_switch_can_be_refused(two_identities: TwoIdentities, config: CopyCo
     admin = setup.client(setup.admin)
     listed = admin.list_objects_v2(Bucket=setup.dest_bucket, Prefix="refused")
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_the_preflight_finds_the_denial_first_and_the_copy_streams(
+    two_identities: TwoIdentities,
+) -> None:
+    setup = two_identities
+    data = put(setup, "preflight", 12 * MiB)
+    events: list[Event] = []
+    result = copy_object(
+        f"s3://{setup.source_bucket}/preflight",
+        f"s3://{setup.dest_bucket}/preflight",
+        config=CopyConfig(part_size=5 * MiB, preflight=True),
+        session=setup.writer.session(),
+        source_session=setup.reader.session(),
+        endpoint_url=setup.server.endpoint_url,
+        listener=events.append,
+    )
+    assert result.strategy == "stream"
+    assert result.fallback is not None
+    assert result.fallback.startswith("preflight: the multipart path is denied at UploadPartCopy")
+    changed = [(e.old, e.new) for e in events if isinstance(e, StrategyChanged)]
+    assert changed == [("multipart", "stream")]  # before any part: no server-side attempt
+    assert read(setup, "preflight")[0] == data
+    assert uploads(setup) == []  # the canary's upload is gone too
