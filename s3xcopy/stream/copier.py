@@ -9,12 +9,12 @@ them, and no more than ``max_concurrency`` tasks run, so a copy holds at most
 part size x concurrency bytes whatever the object's size.
 
 Each part's bytes are one anonymous memory map, filled from the response in 1 MiB
-reads and unmapped the moment the part is sent. Measured, the
-obvious alternative (bytes on the heap, as s3transfer's in-memory upload chunks
-are) kept up to twice the live buffers resident: glibc raises its mmap threshold
-after the first large free, so later 16 MiB buffers come from per-thread arenas
-that are not trimmed. A map is returned to the kernel at once, so peak RSS is the
-buffers in flight plus a constant (``benchmarks/stream_memory.py``).
+reads and unmapped the moment the part is sent. Measured, the obvious alternative
+(bytes on the heap, as s3transfer's in-memory upload chunks are) kept up to twice
+the live buffers resident: glibc raises its mmap threshold after the first large
+free, so later 16 MiB buffers come from per-thread arenas that are not trimmed. A
+map is returned to the kernel at once, so peak RSS is the buffers in flight plus a
+constant (``benchmarks/stream_memory.py``).
 """
 
 from __future__ import annotations
