@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..findings import Finding
+from ..location import S3Location
 from ..policy import Permission, required_permissions
 from ..policy.principals import account_of
 from .context import DenialContext
@@ -204,7 +205,9 @@ def _missing_allow_stated(context: DenialContext, parsed: ParsedDenial) -> tuple
 
 def _key_state(reason: str, fix: str) -> Explain:
     def explain(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding, ...]:
-        key = _key_in_message(context) or "the KMS key"
+        key = _key_in_message(context)
+        account = account_of(key) if key else context.dest_bucket_owner
+        key = key or f"the default KMS key of s3://{context.dest.bucket}"
         return (
             _finding(
                 context,
@@ -215,7 +218,7 @@ def _key_state(reason: str, fix: str) -> Explain:
                 key,
                 f"{context.operation}: S3 cannot use {key}: {context.message} ({fix}); "
                 "no policy change helps",
-                account=account_of(key),
+                account=account,
             ),
         )
 
@@ -300,16 +303,29 @@ def _object_lock(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding,
     )
 
 
+#: A request that succeeded with the owner check on it proves that side's owner right.
+_OWNER_PROVEN_BY = {"destination": "CreateMultipartUpload", "source": "HeadObject"}
+
+
+def _owner_unproven(context: DenialContext) -> list[tuple[str, S3Location, str]]:
+    sides = (
+        ("destination", context.dest, context.dest_bucket_owner),
+        ("source", context.source, context.source_bucket_owner),
+    )
+    return [
+        (side, location, owner)
+        for side, location, owner in sides
+        if owner and _OWNER_PROVEN_BY[side] not in context.proven
+    ]
+
+
 def _owner_given(context: DenialContext, parsed: ParsedDenial) -> bool:
-    return bool(context.dest_bucket_owner or context.source_bucket_owner)
+    return bool(_owner_unproven(context))
 
 
 def _owner_mismatch(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding, ...]:
     findings = []
-    for side, location, owner in (
-        ("destination", context.dest, context.dest_bucket_owner),
-        ("source", context.source, context.source_bucket_owner),
-    ):
+    for side, location, owner in _owner_unproven(context):
         if owner:
             flag = (
                 "--expected-bucket-owner"
@@ -372,6 +388,29 @@ def _acl_required(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding
             "s3:x-amz-acl = bucket-owner-full-control on writes; if this one does, add "
             "--acl bucket-owner-full-control (ACL='bucket-owner-full-control')",
             policy="bucket-policy",
+            account=owner,
+        ),
+    )
+
+
+def _dest_key_unknown(context: DenialContext, parsed: ParsedDenial) -> bool:
+    return context.dest_key_arn is None
+
+
+def _unknown_default_key(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding, ...]:
+    owner = context.dest_bucket_owner
+    region = context.region or "*"
+    return (
+        _finding(
+            context,
+            "dest-default-key-unknown",
+            "kms:GenerateDataKey",
+            f"arn:{context.partition}:kms:{region}:{owner or '*'}:key/*",
+            f"{context.operation}: if s3://{context.dest.bucket} encrypts by default with a "
+            "customer managed KMS key (its encryption settings could not be read), that key's "
+            "policy, and across accounts the identity policy too, must allow "
+            "kms:GenerateDataKey; pass --sse-kms-key-id ARN to have the exact grants named",
+            policy="key-policy",
             account=owner,
         ),
     )
@@ -521,6 +560,15 @@ CATALOG: tuple[Cause, ...] = (
         when=_acl_possible,
     ),
     Cause(
+        "dest-default-key-unknown",
+        "A write refused while the destination's default key is unknown",
+        DENIED,
+        _unknown_default_key,
+        operations=FIRST_WRITES,
+        shapes=frozenset({"bare"}),
+        when=_dest_key_unknown,
+    ),
+    Cause(
         "multipart-dest-kms-decrypt",
         "UploadPartCopy / UploadPart need kms:Decrypt on the destination key",
         DENIED,
@@ -549,9 +597,10 @@ def explain_denial(context: DenialContext, parsed: ParsedDenial) -> tuple[Findin
         produced = cause.explain(context, parsed)
         for finding in produced:
             key = (finding.action, finding.resource, finding.policy)
-            if key in covered:
-                continue  # an earlier, more specific row already said it
-            covered.add(key)
+            if finding.statement is not None:
+                if key in covered:
+                    continue  # an earlier, more specific row already asked for this grant
+                covered.add(key)
             found.setdefault(finding, None)
         if cause.final and produced:
             break
