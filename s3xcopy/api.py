@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -113,7 +113,8 @@ def build_engine(
                 region=source_region or region,
                 max_concurrency=config.max_concurrency,
             )
-        sts = sts_client(session, endpoint_url=endpoint_url, region=region)
+        sts = side_client("sts", session, endpoint_url=endpoint_url, region=region)
+        kms = side_client("kms", session, endpoint_url=endpoint_url, region=region)
         # A second identity lets a copy the destination may not read be streamed with it.
         source_identity = source_session is not None and source_session is not session
     except ValueError as exc:  # botocore: "Invalid endpoint: ..."
@@ -124,6 +125,7 @@ def build_engine(
         client,
         source_client=source_client,
         sts_client=sts,
+        kms_client=kms,
         config=config,
         listener=listener,
         cancel=cancel,
@@ -135,13 +137,17 @@ def build_engine(
     )
 
 
-def sts_client(
-    session: boto3.session.Session | None, *, endpoint_url: str | None, region: str | None
+def side_client(
+    service: Literal["sts", "kms"],
+    session: boto3.session.Session | None,
+    *,
+    endpoint_url: str | None,
+    region: str | None,
 ) -> Any:
-    """An STS client for "who am I", quick to give up: it only enriches diagnoses."""
+    """An STS or KMS client quick to give up: they only enrich diagnoses, never decide."""
     session = session or boto3.session.Session()
     return session.client(
-        "sts",
+        service,
         endpoint_url=endpoint_url,
         region_name=region or session.region_name or "us-east-1",
         config=Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1}),

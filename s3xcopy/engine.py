@@ -130,6 +130,7 @@ class CopyEngine:
         *,
         source_client: Any | None = None,
         sts_client: Any | None = None,
+        kms_client: Any | None = None,
         config: CopyConfig | None = None,
         listener: Listener | None = None,
         gate: RequestGate | None = None,
@@ -146,6 +147,7 @@ class CopyEngine:
         self.executor = executor
         self.region = region or getattr(getattr(client, "meta", None), "region_name", None)
         self._sts_client = sts_client
+        self.kms_client = kms_client
         self._caller_arn: str | None = None
         self._default_keys: dict[str, tuple[str | None, bool]] = {}
         policy = RetryPolicy(

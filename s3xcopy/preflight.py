@@ -194,12 +194,22 @@ def run_preflight(
                 notes.append(f"destination key: {dest_key}")
     if plan is None:
         notes.append("the source could not be read, so neither path can be checked further")
+    managers: dict[str, str] = {}
+    if any(not step.ok for step in canary.steps):
+        source_key = facts.sse_kms_key_id if facts else None
+        for side, key in (("source", source_key), ("destination", dest_key)):
+            if key:
+                note, manager = _describe_key(engine, side, key)
+                notes.append(note)
+                if manager:
+                    managers[side] = manager
     notes.append(
         "not probed: the checksum kms:Decrypt at CompleteMultipartUpload, and S3 Bucket Key "
         "caching (a grant revoked in the last minutes may still pass)"
     )
-    single = _verdict("single", canary, SINGLE_STEPS, engine, plan, facts, args, dest_key)
-    multipart = _verdict("multipart", canary, MULTIPART_STEPS, engine, plan, facts, args, dest_key)
+    known = (engine, plan, facts, args, dest_key, managers)
+    single = _verdict("single", canary, SINGLE_STEPS, *known)
+    multipart = _verdict("multipart", canary, MULTIPART_STEPS, *known)
     return PreflightReport(
         source=str(source),
         dest=str(plan.dest if plan else dest),
@@ -222,6 +232,7 @@ def _verdict(
     facts: SourceFacts | None,
     args: Mapping[str, Any],
     dest_key: str | None,
+    managers: Mapping[str, str],
 ) -> PathVerdict:
     if path == "single" and facts is not None and plan is not None and not plan.single_possible:
         return PathVerdict(path, False, "CopyObject", ())
@@ -233,9 +244,37 @@ def _verdict(
     if plan is not None:
         strategy_plan = plan if plan.strategy == path else _as_path(plan, path)
         attempt = Attempt(proven={s.operation for s in canary.steps if s.ok}, dest_key_arn=dest_key)
-        context = engine.denial_context(failed.error, strategy_plan, facts, args, attempt)
+        context = dataclasses.replace(
+            engine.denial_context(failed.error, strategy_plan, facts, args, attempt),
+            source_key_manager=managers.get("source"),
+            dest_key_manager=managers.get("destination"),
+        )
         findings = diagnose(context)
     return PathVerdict(path, False, failed.operation, findings)
+
+
+def _describe_key(engine: CopyEngine, side: str, key: str) -> tuple[str, str | None]:
+    """Evidence from a direct kms:DescribeKey: it may inform, never overrule, the canary."""
+    caveat = (
+        "evidence only: S3's own KMS calls add kms:ViaService and the encryption context and "
+        "carry no aws:SourceVpce/SourceIp, so a direct call can be allowed where S3 is refused "
+        "and the other way round"
+    )
+    if engine.kms_client is None:
+        return f"{side} key {key}: no KMS client to describe it", None
+    try:
+        metadata = engine.kms_client.describe_key(KeyId=key)["KeyMetadata"]
+    except Exception as exc:  # denied, or no KMS on this endpoint: say so, decide nothing
+        reason = " ".join(str(exc).split())
+        return f"direct kms:DescribeKey on the {side} key failed ({reason}); {caveat}", None
+    manager = str(metadata.get("KeyManager") or "")
+    state = metadata.get("KeyState")
+    managed = " (AWS managed: aws/s3 cannot be shared across accounts)" if manager == "AWS" else ""
+    return (
+        f"direct kms:DescribeKey on the {side} key: KeyState {state}, KeyManager {manager}"
+        f"{managed}; {caveat}",
+        manager or None,
+    )
 
 
 def _as_path(plan: CopyPlan, path: PathName) -> CopyPlan:

@@ -70,6 +70,23 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop a child started with ``start_new_session=True``: SIGTERM its group, then SIGKILL.
+
+    Signalling the group (its PID is the group id) reaches every process it started.
+    """
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
 class SeaweedServer:
     """A ``weed mini`` process with its own data directory and ports; a context manager.
 
@@ -186,15 +203,8 @@ class SeaweedServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server by its PID (SIGTERM to its group, SIGKILL after ``timeout``)."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=timeout)
+        if process is not None:
+            stop_process_group(process, timeout)
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

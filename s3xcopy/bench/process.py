@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..seaweed import free_ports
+from ..seaweed import free_ports, stop_process_group
 from .costs import ModelParams
 from .server import HOST, client_kwargs
 
@@ -140,15 +139,8 @@ class ModelProcess:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the model by its PID (SIGTERM to its group, SIGKILL after ``timeout``)."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=timeout)
+        if process is not None:
+            stop_process_group(process, timeout)
         self._log.close()
         with contextlib.suppress(OSError):
             os.unlink(self._log.name)

@@ -135,6 +135,9 @@ def test_preflight_predicts_the_denial_before_any_copy(lab: Any, unique_key: str
     assert "single path (CopyObject):   clear" in done.stdout
     assert "multipart path:             DENIED at UploadPartCopy" in done.stdout
     assert "key-policy of account 987654321098" in done.stdout
+    # A direct KMS call is reported as evidence, with the caveat, never as the verdict.
+    assert "direct kms:DescribeKey on the destination key: KeyState Enabled" in done.stdout
+    assert "evidence only" in done.stdout
     assert dest_state(server, unique_key) == (False, False)  # the canary left nothing
     as_json = run(
         server, "preflight", f"s3://cp-src/{unique_key}", f"s3://cp-dst/{unique_key}", "--json"
