@@ -40,12 +40,19 @@ def copy_object(
     listener: Listener | None = None,
     cancel: threading.Event | None = None,
 ) -> CopyResult:
-    """Copy one S3 object to another location, server-side; return what was done.
+    """Copy one S3 object to another location; return what was done.
 
     ``source`` is ``s3://bucket/key`` (``?versionId=...`` allowed); ``dest`` is an
     object or a prefix ending in ``/`` (the source's name is appended, as
     ``aws s3 cp`` does). ``session`` sends the copy (default: boto3's default chain);
-    ``source_session`` reads the source's facts when another identity must.
+    ``source_session`` reads the source (facts, and its bytes when streaming) when another
+    identity must. The copy is server-side unless no server-side copy can serve both sides:
+    then (``config.stream="auto"``) it streams through this process, ranged GetObject with
+    ``source_session`` / ``source_endpoint_url`` / ``source_region``, UploadPart or
+    PutObject with ``session``: when the endpoints or partitions differ, or when a
+    server-side copy is denied because the destination identity cannot read the source
+    and ``source_session`` is another identity. ``result.strategy`` is then ``"stream"``
+    and ``result.fallback`` says why.
     ``extra_args`` are destination settings in boto3's ExtraArgs form (SSEKMSKeyId,
     ACL, StorageClass, Metadata + MetadataDirective, Tagging + TaggingDirective,
     ContentType, ExpectedBucketOwner, ExpectedSourceBucketOwner, RequestPayer, ...).
@@ -108,6 +115,8 @@ def build_engine(
             )
         sts = side_client("sts", session, endpoint_url=endpoint_url, region=region)
         kms = side_client("kms", session, endpoint_url=endpoint_url, region=region)
+        # A second identity lets a copy the destination may not read be streamed with it.
+        source_identity = source_session is not None and source_session is not session
     except ValueError as exc:  # botocore: "Invalid endpoint: ..."
         raise InvalidInputError(str(exc)) from exc
     except BotoCoreError as exc:
@@ -124,6 +133,7 @@ def build_engine(
         executor=executor,
         sleep=sleep,
         region=region or client.meta.region_name,
+        source_identity=source_identity,
     )
 
 

@@ -1,4 +1,4 @@
-"""The copy engine: inspect the source, plan, execute (single or multipart), verify.
+"""The copy engine: inspect the source, plan, execute (single, multipart or stream), verify.
 
 One ``CopyEngine`` copies objects with one pair of clients. Safety is by
 construction: every CopyObject / UploadPartCopy is pinned to the source ETag read
@@ -6,6 +6,9 @@ at the start (``CopySourceIfMatch``); a multipart upload's abort is armed the
 moment it is created, so any failure, Ctrl-C included, leaves no open upload
 (unless the caller keeps it to resume, with a journal); a denied multipart copy
 falls back to one CopyObject when that may succeed and the object allows it.
+When no server-side copy can serve both sides (two services, or a destination
+identity that may not read the source while a source identity may), the bytes are
+streamed through the client instead (:mod:`s3xcopy.stream`), in the same skeleton.
 """
 
 from __future__ import annotations
@@ -44,14 +47,18 @@ from .findings import Finding
 from .location import S3Location
 from .planning import (
     CopyPlan,
+    Endpoint,
     PartRange,
     make_plan,
     needs_source_tags,
     resolve_dest,
+    server_side_obstacle,
     source_read_args,
+    stream_reason,
 )
-from .results import CopyResult
+from .results import CopyResult, Strategy
 from .retry import THROTTLING_CODES, RetryPolicy
+from .stream import StreamCopier
 
 #: How often the coordinator wakes while parts run, to notice a cancel request.
 POLL_SECONDS = 0.2
@@ -61,6 +68,13 @@ DRAIN_SECONDS = 60.0
 ABORT_ROUNDS = 3
 
 PartEntry = dict[str, Any]
+#: The work of one part: (plan, upload id, part, abandon) -> its CompleteMultipartUpload entry.
+PartWork = Callable[[CopyPlan, str, PartRange, threading.Event], PartEntry]
+#: Checks before CompleteMultipartUpload, given every part's entry (which it may complete, e.g.
+#: with checksums); returns extra Complete arguments.
+BeforeComplete = Callable[[CopyPlan, dict[int, PartEntry]], Mapping[str, Any]]
+#: Operations whose denial may mean "the destination identity cannot read the source".
+SOURCE_READING_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,9 @@ class ResumeState:
     #: The source ETag the upload was started from; a different ETag means start over.
     source_etag: str
     part_size: int
+    #: The plan's strategy when the upload started (``plan.strategy`` at upload_started):
+    #: a streamed upload resumes by streaming; another strategy's upload is started over.
+    strategy: Strategy = "multipart"
 
 
 @dataclass
@@ -103,6 +120,8 @@ class CopyEngine:
     source and write access to the destination); ``source_client`` reads the source's
     facts (HeadObject, tags) and defaults to ``client``. ``gate`` and ``executor`` may
     be shared between engines so many copies share one budget of requests in flight.
+    ``source_identity``: ``source_client`` has credentials of its own, so a copy the
+    destination identity may not read can be streamed with them (``config.stream``).
     """
 
     def __init__(
@@ -119,8 +138,10 @@ class CopyEngine:
         cancel: threading.Event | None = None,
         sleep: Callable[[float], None] = time.sleep,
         region: str | None = None,
+        source_identity: bool = False,
     ) -> None:
         self.config = config or CopyConfig()
+        self.source_identity = source_identity
         self.listener = listener
         self.cancel = cancel or threading.Event()
         self.executor = executor
@@ -163,7 +184,7 @@ class CopyEngine:
         preflight_findings: tuple[Finding, ...] = ()
         try:
             try:
-                plan, facts = self.plan(source, dest, args)
+                plan, facts = self.plan(source, dest, args, resume=resume)
             except AccessDeniedError as exc:
                 exc.findings = _merge(exc.findings, self._diagnose_source(exc, source, dest, args))
                 raise
@@ -199,12 +220,35 @@ class CopyEngine:
     def _preflight(
         self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any]
     ) -> tuple[CopyPlan, str | None, tuple[Finding, ...]]:
-        """Probe the planned path through S3 first; switch to CopyObject or stop, before copying."""
+        """Probe the planned path through S3 first; switch to CopyObject or stop, before copying.
+
+        A stream is not probed: the canary tries the server-side paths, which a stream does
+        not use. A server-side path the canary finds denied is streamed instead when the
+        destination's identity cannot read the source and a source identity may.
+        """
         from .preflight import run_preflight  # preflight builds on this module
 
+        if plan.strategy == "stream":
+            return plan, None, ()
         report = run_preflight(self, plan.source, plan.dest, args, planned=(plan, facts))
         if report.clear:
             return plan, None, ()
+        blocked_at = (
+            report.multipart if plan.strategy == "multipart" else report.single
+        ).blocked_at
+        if self._stream_may_help(blocked_at, plan):
+            note = (
+                f"preflight: the {plan.strategy} path is denied at {blocked_at} and the "
+                "destination's identity cannot read the source; streamed with the source's "
+                "credentials instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), plan.strategy, "stream", note,
+                    report.findings,
+                )
+            )  # fmt: skip
+            return self._stream_plan(plan, facts, args, note), note, report.findings
         if (
             plan.strategy == "multipart"
             and plan.single_possible
@@ -232,16 +276,49 @@ class CopyEngine:
         )
 
     def plan(
-        self, source: S3Location, dest: S3Location, extra_args: Mapping[str, Any]
+        self,
+        source: S3Location,
+        dest: S3Location,
+        extra_args: Mapping[str, Any],
+        *,
+        resume: ResumeState | None = None,
     ) -> tuple[CopyPlan, SourceFacts]:
         """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
         dest = resolve_dest(source, dest)  # refuse a prefix source before any request
         facts = self.inspect(source, extra_args)
-        plan = make_plan(facts, dest, self.config, extra_args)
+        plan = self.plan_from_facts(facts, dest, extra_args, resume)
         if needs_source_tags(facts, plan.strategy, extra_args):
             facts = self.read_tags(facts, extra_args)
-            plan = make_plan(facts, dest, self.config, extra_args)
+            plan = self.plan_from_facts(facts, dest, extra_args, resume)
         return plan, facts
+
+    def plan_from_facts(
+        self,
+        facts: SourceFacts,
+        dest: S3Location,
+        extra_args: Mapping[str, Any],
+        resume: ResumeState | None = None,
+    ) -> CopyPlan:
+        """Plan the copy: server-side, or a stream when no server-side copy can serve it."""
+        obstacle = self.server_side_obstacle()
+        reason = stream_reason(
+            self.config.stream,
+            obstacle,
+            resuming_stream=resume is not None and resume.strategy == "stream",
+        )
+        if reason is None:
+            return make_plan(facts, dest, self.config, extra_args)
+        return make_plan(
+            facts, dest, self.config, extra_args, strategy="stream", reason=reason,
+            same_service=obstacle is None,
+        )  # fmt: skip
+
+    def server_side_obstacle(self) -> str | None:
+        """Why the two clients' services cannot share one server-side copy (None if they can)."""
+        source, dest = _endpoint(self.source.client), _endpoint(self.dest.client)
+        if source is None or dest is None:
+            return None
+        return server_side_obstacle(source, dest)
 
     def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
         """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
@@ -275,7 +352,7 @@ class CopyEngine:
         AWS answers NoSuchBucket, but some S3-compatible servers answer a 500, which
         would read as a transient fault; one HeadBucket tells them apart.
         """
-        if exc.operation not in ("CopyObject", "CreateMultipartUpload") or isinstance(
+        if exc.operation not in ("CopyObject", "CreateMultipartUpload", "PutObject") or isinstance(
             exc, AccessDeniedError
         ):
             return
@@ -316,13 +393,20 @@ class CopyEngine:
         attempt: Attempt,
     ) -> CopyResult:
         try:
-            return self.execute(
+            result = self.execute(
                 plan, facts, resume=resume, observer=observer,
                 keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
             )  # fmt: skip
+            if plan.strategy == "stream":
+                result = dataclasses.replace(result, fallback=result.fallback or plan.reason)
+            return result
         except AccessDeniedError as exc:
             denial = self.denial_context(exc, plan, facts, args, attempt)
             findings = diagnose(denial)
+            if self._stream_may_help(exc.operation, plan):
+                return self._stream_instead(
+                    exc, plan, facts, args, findings, observer, keep_upload_on_interrupt, attempt
+                )
             if not (
                 plan.strategy == "multipart"
                 and plan.single_possible
@@ -352,6 +436,77 @@ class CopyEngine:
             if not exc.findings and _diagnosable(exc):
                 exc.findings = diagnose(self.denial_context(exc, plan, facts, args, attempt))
             raise
+
+    def _stream_may_help(self, operation: str | None, plan: CopyPlan) -> bool:
+        """A server-side copy was denied and the destination identity cannot read the source.
+
+        Streaming helps only then, and only with a source identity of its own; the probe
+        is the preflight's canary (GetObject of one byte with the destination's client).
+        """
+        return (
+            self.source_identity
+            and self.config.stream == "auto"
+            and self.config.fallback
+            and plan.strategy != "stream"
+            and operation in SOURCE_READING_OPERATIONS
+            and not self._dest_can_read_source(plan)
+        )
+
+    def _dest_can_read_source(self, plan: CopyPlan) -> bool:
+        """Whether the destination's identity may read the source (s3:GetObject, kms:Decrypt)."""
+        args = dict(plan.requests.get_object)
+        try:
+            if plan.size:
+                self._cleanup("GetObject", **args, Range="bytes=0-0")["Body"].close()
+            else:
+                self._cleanup("HeadObject", **args)
+        except AccessDeniedError:
+            return False
+        except S3xCopyError:
+            return True  # not a read denial: streaming would not avoid it
+        return True
+
+    def _stream_plan(
+        self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any], reason: str
+    ) -> CopyPlan:
+        """The stream plan for a copy planned server-side (its source tags read if needed)."""
+        if needs_source_tags(facts, "stream", args):
+            facts = self.read_tags(facts, args)
+        return make_plan(facts, plan.dest, self.config, args, strategy="stream", reason=reason)
+
+    def _stream_instead(
+        self,
+        exc: AccessDeniedError,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        args: Mapping[str, Any],
+        findings: tuple[Finding, ...],
+        observer: MultipartObserver,
+        keep_upload_on_interrupt: bool,
+        attempt: Attempt,
+    ) -> CopyResult:
+        """Copy by streaming with the source's credentials after a source-side denial."""
+        reason = (
+            f"{plan.strategy} copy was denied at {exc.operation} ({exc.code}) and the "
+            "destination's identity cannot read the source; streamed with the source's "
+            "credentials instead"
+        )
+        self._emit(
+            StrategyChanged(
+                str(plan.source), str(plan.dest), plan.strategy, "stream", reason, findings
+            )
+        )
+        stream = self._stream_plan(plan, facts, args, reason)
+        try:
+            result = self.execute(
+                stream, facts, observer=observer,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
+            )  # fmt: skip
+        except AccessDeniedError as second:
+            again = diagnose(self.denial_context(second, stream, facts, args, attempt))
+            second.findings = _merge(findings, second.findings, again)
+            raise
+        return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
 
     def _diagnose_source(
         self, exc: AccessDeniedError, source: S3Location, dest: S3Location, args: Mapping[str, Any]
@@ -405,6 +560,17 @@ class CopyEngine:
                 attempt,
             )  # fmt: skip
             written = answer
+        elif plan.strategy == "stream":
+            copier = StreamCopier(self, plan, facts)
+            if plan.part_size is None:
+                answer = copier.put()
+                self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
+            else:
+                answer = self._copy_multipart(
+                    plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
+                    attempt, work=copier.upload_part, before_complete=copier.finish,
+                )  # fmt: skip
+            written = answer
         else:
             raise S3xCopyError(f"strategy {plan.strategy!r} is not available in this engine")
         etag = _quoted(written.get("ETag") or answer.get("ETag") or "")
@@ -431,7 +597,15 @@ class CopyEngine:
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
         attempt: Attempt,
+        *,
+        work: PartWork | None = None,
+        before_complete: BeforeComplete | None = None,
     ) -> dict[str, Any]:
+        """One multipart upload, aborted on any failure; ``work`` sends each part.
+
+        The default work is UploadPartCopy; the stream strategy passes its own (read, then
+        UploadPart) and ``before_complete`` (its checksum checks and Complete arguments).
+        """
         done: dict[int, PartEntry] = {}
         upload_id = None
         if resume is not None:
@@ -444,12 +618,14 @@ class CopyEngine:
             attempt.dest_bucket_key = bool(created.get("BucketKeyEnabled", False))
             observer.upload_started(plan, upload_id, facts.etag)
         try:
-            entries = self._copy_parts(plan, upload_id, done, observer)
+            entries = self._copy_parts(plan, upload_id, done, observer, work)
+            extra = before_complete(plan, entries) if before_complete is not None else {}
             completed = self.dest(
                 "CompleteMultipartUpload",
                 **plan.requests.complete_multipart,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": [entries[n] for n in sorted(entries)]},
+                **extra,
             )
         except BaseException as exc:
             interrupted = isinstance(exc, KeyboardInterrupt | CopyInterruptedError)
@@ -485,7 +661,11 @@ class CopyEngine:
         observer: MultipartObserver,
     ) -> tuple[str | None, dict[int, PartEntry]]:
         """Parts already copied by an earlier run, per S3 (ListParts), not per memory."""
-        if resume.source_etag != facts.etag or resume.part_size != plan.part_size:
+        if (
+            resume.source_etag != facts.etag
+            or resume.part_size != plan.part_size
+            or (resume.strategy == "stream") != (plan.strategy == "stream")
+        ):
             self.abort_upload(plan, resume.upload_id)
             observer.upload_finished(plan, resume.upload_id)
             return None, {}
@@ -518,8 +698,15 @@ class CopyEngine:
         upload_id: str,
         done: dict[int, PartEntry],
         observer: MultipartObserver,
+        work: PartWork | None = None,
     ) -> dict[int, PartEntry]:
-        """UploadPartCopy every missing part, at most ``max_concurrency`` in flight."""
+        """Copy every missing part (``work``, default UploadPartCopy), ``max_concurrency`` at most.
+
+        A task holds its part's bytes only while it runs (the stream's case), so the bound on
+        tasks in flight is also the bound on memory.
+        """
+        work = work or self._copy_part
+        operation = "UploadPart" if plan.strategy == "stream" else "UploadPartCopy"
         entries = dict(done)
         pending = iter([p for p in plan.parts if p.number not in done])
         abandon = threading.Event()  # this copy only: self.cancel may be shared
@@ -533,7 +720,7 @@ class CopyEngine:
         def submit_next() -> None:
             part = next(pending, None)
             if part is not None:
-                future = executor.submit(self._copy_part, plan, upload_id, part, abandon)
+                future = executor.submit(work, plan, upload_id, part, abandon)
                 in_flight[future] = part
 
         try:
@@ -543,7 +730,7 @@ class CopyEngine:
                 finished, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 if self.cancel.is_set():
                     raise CopyInterruptedError(
-                        f"copy of {plan.source} was interrupted", operation="UploadPartCopy"
+                        f"copy of {plan.source} was interrupted", operation=operation
                     )
                 for future in finished:
                     part = in_flight.pop(future)
@@ -696,7 +883,7 @@ class CopyEngine:
             size=plan.size,
             source=plan.source,
             dest=plan.dest,
-            caller_arn=self.caller_arn(),
+            caller_arn=self._caller_for(plan, operation),
             source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
             dest_bucket_owner=args.get("ExpectedBucketOwner"),
             source_key_arn=facts.sse_kms_key_id if facts else None,
@@ -728,6 +915,17 @@ class CopyEngine:
         key, enabled = self._default_keys[bucket]
         return key, enabled or bucket_key
 
+    def _caller_for(self, plan: CopyPlan, operation: str) -> str | None:
+        """The caller of a refused request: a stream reads the source with the source's client,
+        whose identity STS (asked with the destination's) does not tell."""
+        if (
+            plan.strategy == "stream"
+            and operation == "GetObject"
+            and self.source.client is not self.dest.client
+        ):
+            return None
+        return self.caller_arn()
+
     def caller_arn(self) -> str | None:
         """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
         if self._caller_arn is None and self._sts_client is not None:
@@ -740,6 +938,16 @@ class CopyEngine:
     def _emit(self, event: Any) -> None:
         if self.listener is not None:
             self.listener(event)
+
+
+def _endpoint(client: Any) -> Endpoint | None:
+    """Where a client's requests go (URL and partition); None for a client without meta."""
+    meta = getattr(client, "meta", None)
+    url = getattr(meta, "endpoint_url", None)
+    if not isinstance(url, str):
+        return None
+    partition = getattr(meta, "partition", None)
+    return Endpoint(url, partition if isinstance(partition, str) else "aws")
 
 
 def request_flags(plan: CopyPlan, facts: SourceFacts | None, operation: str) -> frozenset[str]:

@@ -94,8 +94,18 @@ class SeaweedServer:
     ...     client = boto3.client("s3", endpoint_url=server.endpoint_url, ...)
     """
 
-    def __init__(self, data_dir: str | None = None, *, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        data_dir: str | None = None,
+        *,
+        startup_timeout: float = 30.0,
+        s3_config: str | None = None,
+    ) -> None:
+        """``s3_config``: a weed ``-s3.config`` identities file (access keys and the actions
+        each may take, e.g. ``Read:bucket``), for tests of two identities; None: open server.
+        """
         self._owns_dir = data_dir is None
+        self.s3_config = s3_config
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="s3xcopy-weed-")
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
@@ -141,6 +151,7 @@ class SeaweedServer:
             "-volume.preStopSeconds=0",
             "-master.telemetry=false",  # on by default: it would post to an outside URL
             *(f"-{flag}={port}" for flag, port in ports.items()),
+            *([f"-s3.config={self.s3_config}"] if self.s3_config else []),
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
         log = open(self._log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
@@ -171,6 +182,9 @@ class SeaweedServer:
                 with urllib.request.urlopen(self.endpoint_url + "/", timeout=1) as answer:
                     if answer.status == 200:
                         return
+            except urllib.error.HTTPError as refused:
+                if self.s3_config and refused.code == 403:
+                    return  # with identities, an anonymous request is refused once S3 is up
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.1)

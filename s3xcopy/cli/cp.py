@@ -15,19 +15,29 @@ from ..errors import S3xCopyError
 from ..events import Event
 from ..location import S3Location
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
-from .options import add_copy_options, copy_config, extra_args, session_from
+from .options import (
+    add_copy_options,
+    copy_config,
+    extra_args,
+    session_from,
+    source_session_from,
+)
 from .printers import Printer
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "cp",
-        help="copy an S3 object to another S3 location (server-side)",
+        help="copy an S3 object to another S3 location (server-side, or streamed)",
         description=(
             "Copy one S3 object server-side: one CopyObject below the multipart threshold, "
             "parallel UploadPartCopy above it, with metadata, tags, content headers, storage "
             "class, SSE and ACL carried the same way. On AccessDenied, s3xcopy names the "
-            "missing grant and, where a single CopyObject can do it, falls back to it."
+            "missing grant and, where a single CopyObject can do it, falls back to it. When "
+            "no server-side copy can serve both sides (another endpoint or partition, or a "
+            "destination identity that may not read the source while --source-profile may), "
+            "the bytes are streamed through this machine with both credentials, checksummed "
+            "end to end (--stream forces it, --no-stream forbids it)."
         ),
         epilog=EXIT_CODES_HELP,
     )
@@ -78,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         source = S3Location.parse(args.source)
         dest = S3Location.parse(args.dest)
         session = session_from(args.profile, args.region)
+        source_session = source_session_from(args, session)
         progress = progress_listener(True) if wants_progress(args) else None
 
         def listen(event: Event) -> None:
@@ -88,9 +99,11 @@ def run(args: argparse.Namespace) -> int:
         engine = build_engine(
             config,
             session=session,
+            source_session=source_session,
             endpoint_url=args.endpoint_url,
             region=args.region,
             source_region=args.source_region,
+            source_endpoint_url=args.source_endpoint_url,
             listener=listen,
         )
     except S3xCopyError as exc:
