@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -39,12 +40,19 @@ def copy_object(
     listener: Listener | None = None,
     cancel: threading.Event | None = None,
 ) -> CopyResult:
-    """Copy one S3 object to another location, server-side; return what was done.
+    """Copy one S3 object to another location; return what was done.
 
     ``source`` is ``s3://bucket/key`` (``?versionId=...`` allowed); ``dest`` is an
     object or a prefix ending in ``/`` (the source's name is appended, as
     ``aws s3 cp`` does). ``session`` sends the copy (default: boto3's default chain);
-    ``source_session`` reads the source's facts when another identity must.
+    ``source_session`` reads the source (facts, and its bytes when streaming) when another
+    identity must. The copy is server-side unless no server-side copy can serve both sides:
+    then (``config.stream="auto"``) it streams through this process, ranged GetObject with
+    ``source_session`` / ``source_endpoint_url`` / ``source_region``, UploadPart or
+    PutObject with ``session``: when the endpoints or partitions differ, or when a
+    server-side copy is denied because the destination identity cannot read the source
+    and ``source_session`` is another identity. ``result.strategy`` is then ``"stream"``
+    and ``result.fallback`` says why.
     ``extra_args`` are destination settings in boto3's ExtraArgs form (SSEKMSKeyId,
     ACL, StorageClass, Metadata + MetadataDirective, Tagging + TaggingDirective,
     ContentType, ExpectedBucketOwner, ExpectedSourceBucketOwner, RequestPayer, ...).
@@ -83,12 +91,11 @@ def build_engine(
     cancel: threading.Event | None = None,
     gate: RequestGate | None = None,
     executor: Executor | None = None,
-    sleep: Callable[[float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> CopyEngine:
     """A CopyEngine with s3xcopy's clients for these credentials and endpoints.
 
-    ``sleep`` waits between retries (default ``time.sleep``); a bulk run passes one
-    that a cancel cuts short, so Ctrl-C does not wait out a 20-second backoff.
+    ``sleep`` is the retry backoff's sleep; tests pass a fake so they never wait.
     """
     config = config or CopyConfig()
     try:
@@ -106,7 +113,10 @@ def build_engine(
                 region=source_region or region,
                 max_concurrency=config.max_concurrency,
             )
-        sts = sts_client(session, endpoint_url=endpoint_url, region=region)
+        sts = side_client("sts", session, endpoint_url=endpoint_url, region=region)
+        kms = side_client("kms", session, endpoint_url=endpoint_url, region=region)
+        # A second identity lets a copy the destination may not read be streamed with it.
+        source_identity = source_session is not None and source_session is not session
     except ValueError as exc:  # botocore: "Invalid endpoint: ..."
         raise InvalidInputError(str(exc)) from exc
     except BotoCoreError as exc:
@@ -115,23 +125,29 @@ def build_engine(
         client,
         source_client=source_client,
         sts_client=sts,
+        kms_client=kms,
         config=config,
         listener=listener,
         cancel=cancel,
         gate=gate,
         executor=executor,
+        sleep=sleep,
         region=region or client.meta.region_name,
-        **({"sleep": sleep} if sleep is not None else {}),
+        source_identity=source_identity,
     )
 
 
-def sts_client(
-    session: boto3.session.Session | None, *, endpoint_url: str | None, region: str | None
+def side_client(
+    service: Literal["sts", "kms"],
+    session: boto3.session.Session | None,
+    *,
+    endpoint_url: str | None,
+    region: str | None,
 ) -> Any:
-    """An STS client for "who am I", quick to give up: it only enriches diagnoses."""
+    """An STS or KMS client quick to give up: they only enrich diagnoses, never decide."""
     session = session or boto3.session.Session()
     return session.client(
-        "sts",
+        service,
         endpoint_url=endpoint_url,
         region_name=region or session.region_name or "us-east-1",
         config=Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1}),

@@ -81,6 +81,14 @@ def describe_error(exc: BaseException) -> str:
     return _BOTOCORE_RETRIES.sub("", " ".join(str(exc).split())) or type(exc).__name__
 
 
+def aws_message(error: BaseException) -> str:
+    """The service's own error message (``Access Denied``), without botocore's framing."""
+    cause = error.__cause__ if isinstance(error, S3xCopyError) else error
+    if isinstance(cause, ClientError):
+        return str(cause.response.get("Error", {}).get("Message") or "")
+    return str(error)
+
+
 def translate(exc: BaseException, operation: str | None) -> S3xCopyError:
     """Map a botocore error to the s3xcopy error a caller can act on (cause kept by caller)."""
     message = describe_error(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from .errors import InvalidInputError
 from .limits import (
@@ -17,6 +18,11 @@ from .units import format_size
 #: Upper bounds that keep a typo from opening thousands of sockets or retrying for hours.
 MAX_CONCURRENCY_LIMIT = 1024
 MAX_ATTEMPTS_LIMIT = 100
+
+#: When to stream bytes through the client (see :mod:`s3xcopy.stream`): ``auto`` when no
+#: server-side copy can serve both sides, ``always`` (``--stream``), ``never`` (``--no-stream``).
+StreamMode = Literal["auto", "always", "never"]
+STREAM_MODES: tuple[StreamMode, ...] = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,10 @@ class CopyConfig:
     single CopyObject does not need, copy with one CopyObject (objects <= 5 GiB).
     ``wait_for_permissions``: seconds to keep retrying AccessDenied after a policy
     change (IAM and KMS are eventually consistent); 0 means never.
+    ``stream``: ``"auto"`` streams through the client (ranged GetObject with the source's
+    credentials, UploadPart with the destination's) only when no server-side copy can
+    serve both sides: different endpoints or partitions, or the destination identity
+    cannot read the source; ``"always"`` forces it; ``"never"`` forbids it.
     """
 
     multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD
@@ -43,6 +53,7 @@ class CopyConfig:
     preflight: bool = False
     fallback: bool = True
     wait_for_permissions: float = 0.0
+    stream: StreamMode = "auto"
 
     def __post_init__(self) -> None:
         _require_int("multipart_threshold", self.multipart_threshold, minimum=0)
@@ -72,6 +83,10 @@ class CopyConfig:
             or self.wait_for_permissions < 0
         ):
             raise InvalidInputError("wait_for_permissions must be a number of seconds >= 0")
+        if self.stream not in STREAM_MODES:
+            raise InvalidInputError(
+                f"stream must be one of {', '.join(STREAM_MODES)}, got {self.stream!r}"
+            )
 
 
 def _require_int(name: str, value: object, *, minimum: int) -> None:

@@ -1,4 +1,4 @@
-"""The copy engine: inspect the source, plan, execute (single or multipart), verify.
+"""The copy engine: inspect the source, plan, execute (single, multipart or stream), verify.
 
 One ``CopyEngine`` copies objects with one pair of clients. Safety is by
 construction: every CopyObject / UploadPartCopy is pinned to the source ETag read
@@ -6,6 +6,9 @@ at the start (``CopySourceIfMatch``); a multipart upload's abort is armed the
 moment it is created, so any failure, Ctrl-C included, leaves no open upload
 (unless the caller keeps it to resume, with a journal); a denied multipart copy
 falls back to one CopyObject when that may succeed and the object allows it.
+When no server-side copy can serve both sides (two services, or a destination
+identity that may not read the source while a source identity may), the bytes are
+streamed through the client instead (:mod:`s3xcopy.stream`), in the same skeleton.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .calls import Caller, RequestGate
+from .calls import Caller, RequestGate, aws_message
 from .clients import partition_for
 from .config import CopyConfig
 from .diagnosis import DenialContext, diagnose, fallback_may_help
@@ -42,9 +45,20 @@ from .events import (
 from .facts import SourceFacts, checksum_from
 from .findings import Finding
 from .location import S3Location
-from .planning import CopyPlan, PartRange, make_plan, needs_source_tags, source_read_args
-from .results import CopyResult
-from .retry import RetryPolicy
+from .planning import (
+    CopyPlan,
+    Endpoint,
+    PartRange,
+    make_plan,
+    needs_source_tags,
+    resolve_dest,
+    server_side_obstacle,
+    source_read_args,
+    stream_reason,
+)
+from .results import CopyResult, Strategy
+from .retry import THROTTLING_CODES, RetryPolicy
+from .stream import StreamCopier
 
 #: How often the coordinator wakes while parts run, to notice a cancel request.
 POLL_SECONDS = 0.2
@@ -54,6 +68,13 @@ DRAIN_SECONDS = 60.0
 ABORT_ROUNDS = 3
 
 PartEntry = dict[str, Any]
+#: The work of one part: (plan, upload id, part, abandon) -> its CompleteMultipartUpload entry.
+PartWork = Callable[[CopyPlan, str, PartRange, threading.Event], PartEntry]
+#: Checks before CompleteMultipartUpload, given every part's entry (which it may complete, e.g.
+#: with checksums); returns extra Complete arguments.
+BeforeComplete = Callable[[CopyPlan, dict[int, PartEntry]], Mapping[str, Any]]
+#: Operations whose denial may mean "the destination identity cannot read the source".
+SOURCE_READING_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,19 @@ class ResumeState:
     #: The source ETag the upload was started from; a different ETag means start over.
     source_etag: str
     part_size: int
+    #: The plan's strategy when the upload started (``plan.strategy`` at upload_started):
+    #: a streamed upload resumes by streaming; another strategy's upload is started over.
+    strategy: Strategy = "multipart"
+
+
+@dataclass
+class Attempt:
+    """What one copy learned on the way, for diagnosing a later refusal."""
+
+    #: Operations that succeeded with the copy's identity: their grants are proven.
+    proven: set[str] = field(default_factory=set)
+    dest_key_arn: str | None = None
+    dest_bucket_key: bool = False
 
 
 class MultipartObserver:
@@ -86,6 +120,8 @@ class CopyEngine:
     source and write access to the destination); ``source_client`` reads the source's
     facts (HeadObject, tags) and defaults to ``client``. ``gate`` and ``executor`` may
     be shared between engines so many copies share one budget of requests in flight.
+    ``source_identity``: ``source_client`` has credentials of its own, so a copy the
+    destination identity may not read can be streamed with them (``config.stream``).
     """
 
     def __init__(
@@ -94,6 +130,7 @@ class CopyEngine:
         *,
         source_client: Any | None = None,
         sts_client: Any | None = None,
+        kms_client: Any | None = None,
         config: CopyConfig | None = None,
         listener: Listener | None = None,
         gate: RequestGate | None = None,
@@ -101,14 +138,18 @@ class CopyEngine:
         cancel: threading.Event | None = None,
         sleep: Callable[[float], None] = time.sleep,
         region: str | None = None,
+        source_identity: bool = False,
     ) -> None:
         self.config = config or CopyConfig()
+        self.source_identity = source_identity
         self.listener = listener
         self.cancel = cancel or threading.Event()
         self.executor = executor
         self.region = region or getattr(getattr(client, "meta", None), "region_name", None)
         self._sts_client = sts_client
+        self.kms_client = kms_client
         self._caller_arn: str | None = None
+        self._default_keys: dict[str, tuple[str | None, bool]] = {}
         policy = RetryPolicy(
             max_attempts=self.config.max_attempts,
             wait_for_permissions=self.config.wait_for_permissions,
@@ -139,17 +180,26 @@ class CopyEngine:
         """Copy one object; return what was done or raise an S3xCopyError subclass."""
         started = time.monotonic()
         args = dict(extra_args or {})
+        preflight_note: str | None = None
+        preflight_findings: tuple[Finding, ...] = ()
         try:
-            facts = self.inspect(source, args)
-            plan = make_plan(facts, dest, self.config, args)
-            if needs_source_tags(facts, plan.strategy, args):
-                facts = self.read_tags(facts, args)
-                plan = make_plan(facts, dest, self.config, args)
+            try:
+                plan, facts = self.plan(source, dest, args, resume=resume)
+            except AccessDeniedError as exc:
+                exc.findings = _merge(exc.findings, self._diagnose_source(exc, source, dest, args))
+                raise
+            attempt = Attempt()
+            if self.source.client is self.dest.client:  # same identity: its grants are proven
+                attempt.proven.add("HeadObject")
+                if facts.tags is not None:
+                    attempt.proven.add("GetObjectTagging")
+            if self.config.preflight:
+                plan, preflight_note, preflight_findings = self._preflight(plan, facts, args)
             self._emit(CopyPlanned(plan))
             try:
                 result = self._execute_with_fallback(
                     plan, facts, args, resume, observer or MultipartObserver(),
-                    keep_upload_on_interrupt,
+                    keep_upload_on_interrupt, attempt,
                 )  # fmt: skip
             except S3xCopyError as exc:
                 self._check_dest_bucket(plan, exc)
@@ -157,9 +207,118 @@ class CopyEngine:
         except S3xCopyError as exc:
             self._emit(CopyFailed(str(source), str(dest), exc))
             raise
+        if self.config.preflight and preflight_note:
+            result = dataclasses.replace(
+                result,
+                fallback=result.fallback or preflight_note,
+                findings=_merge(preflight_findings, result.findings),
+            )
         result = dataclasses.replace(result, seconds=time.monotonic() - started)
         self._emit(CopySucceeded(result))
         return result
+
+    def _preflight(
+        self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any]
+    ) -> tuple[CopyPlan, str | None, tuple[Finding, ...]]:
+        """Probe the planned path through S3 first; switch to CopyObject or stop, before copying.
+
+        A stream is not probed: the canary tries the server-side paths, which a stream does
+        not use. A server-side path the canary finds denied is streamed instead when the
+        destination's identity cannot read the source and a source identity may.
+        """
+        from .preflight import run_preflight  # preflight builds on this module
+
+        if plan.strategy == "stream":
+            return plan, None, ()
+        report = run_preflight(self, plan.source, plan.dest, args, planned=(plan, facts))
+        if report.clear:
+            return plan, None, ()
+        blocked_at = (
+            report.multipart if plan.strategy == "multipart" else report.single
+        ).blocked_at
+        if self._stream_may_help(blocked_at, plan):
+            note = (
+                f"preflight: the {plan.strategy} path is denied at {blocked_at} and the "
+                "destination's identity cannot read the source; streamed with the source's "
+                "credentials instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), plan.strategy, "stream", note,
+                    report.findings,
+                )
+            )  # fmt: skip
+            return self._stream_plan(plan, facts, args, note), note, report.findings
+        if (
+            plan.strategy == "multipart"
+            and plan.single_possible
+            and report.single.clear
+            and self.config.fallback
+        ):
+            note = (
+                f"preflight: the multipart path is denied at {report.multipart.blocked_at}; "
+                "copied with one CopyObject instead"
+            )
+            self._emit(
+                StrategyChanged(
+                    str(plan.source), str(plan.dest), "multipart", "single", note, report.findings
+                )
+            )
+            single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
+            return single, note, report.findings
+        blocked = report.multipart if plan.strategy == "multipart" else report.single
+        step = blocked.blocked_at or "preflight"
+        raise AccessDeniedError(
+            f"preflight: the {plan.strategy} path is denied at {step}; nothing was copied",
+            operation=step,
+            code="AccessDenied",
+            findings=report.findings,
+        )
+
+    def plan(
+        self,
+        source: S3Location,
+        dest: S3Location,
+        extra_args: Mapping[str, Any],
+        *,
+        resume: ResumeState | None = None,
+    ) -> tuple[CopyPlan, SourceFacts]:
+        """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
+        dest = resolve_dest(source, dest)  # refuse a prefix source before any request
+        facts = self.inspect(source, extra_args)
+        plan = self.plan_from_facts(facts, dest, extra_args, resume)
+        if needs_source_tags(facts, plan.strategy, extra_args):
+            facts = self.read_tags(facts, extra_args)
+            plan = self.plan_from_facts(facts, dest, extra_args, resume)
+        return plan, facts
+
+    def plan_from_facts(
+        self,
+        facts: SourceFacts,
+        dest: S3Location,
+        extra_args: Mapping[str, Any],
+        resume: ResumeState | None = None,
+    ) -> CopyPlan:
+        """Plan the copy: server-side, or a stream when no server-side copy can serve it."""
+        obstacle = self.server_side_obstacle()
+        reason = stream_reason(
+            self.config.stream,
+            obstacle,
+            resuming_stream=resume is not None and resume.strategy == "stream",
+        )
+        if reason is None:
+            return make_plan(facts, dest, self.config, extra_args)
+        return make_plan(
+            facts, dest, self.config, extra_args, strategy="stream", reason=reason,
+            same_service=obstacle is None,
+        )  # fmt: skip
+
+    def server_side_obstacle(self) -> str | None:
+        """Why the two clients' services cannot share one server-side copy (None if they can)."""
+        source, dest = _endpoint(self.source.client), _endpoint(self.dest.client)
+        if source is None or dest is None:
+            return None
+        return server_side_obstacle(source, dest)
 
     def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
         """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
@@ -193,7 +352,7 @@ class CopyEngine:
         AWS answers NoSuchBucket, but some S3-compatible servers answer a 500, which
         would read as a transient fault; one HeadBucket tells them apart.
         """
-        if exc.operation not in ("CopyObject", "CreateMultipartUpload") or isinstance(
+        if exc.operation not in ("CopyObject", "CreateMultipartUpload", "PutObject") or isinstance(
             exc, AccessDeniedError
         ):
             return
@@ -231,16 +390,23 @@ class CopyEngine:
         resume: ResumeState | None,
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
+        attempt: Attempt,
     ) -> CopyResult:
-        context: dict[str, Any] = {}
         try:
-            return self.execute(
+            result = self.execute(
                 plan, facts, resume=resume, observer=observer,
-                keep_upload_on_interrupt=keep_upload_on_interrupt, context=context,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
             )  # fmt: skip
+            if plan.strategy == "stream":
+                result = dataclasses.replace(result, fallback=result.fallback or plan.reason)
+            return result
         except AccessDeniedError as exc:
-            denial = self.denial_context(exc, plan, facts, args, context.get("dest_key_arn"))
+            denial = self.denial_context(exc, plan, facts, args, attempt)
             findings = diagnose(denial)
+            if self._stream_may_help(exc.operation, plan):
+                return self._stream_instead(
+                    exc, plan, facts, args, findings, observer, keep_upload_on_interrupt, attempt
+                )
             if not (
                 plan.strategy == "multipart"
                 and plan.single_possible
@@ -260,12 +426,108 @@ class CopyEngine:
             )
             single = dataclasses.replace(plan, strategy="single", part_size=None, parts=())
             try:
-                result = self.execute(single, facts)
+                result = self.execute(single, facts, attempt=attempt)
             except AccessDeniedError as second:
-                again = diagnose(self.denial_context(second, single, facts, args, None))
+                again = diagnose(self.denial_context(second, single, facts, args, attempt))
                 second.findings = _merge(findings, second.findings, again)
                 raise
             return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
+        except S3xCopyError as exc:
+            if not exc.findings and _diagnosable(exc):
+                exc.findings = diagnose(self.denial_context(exc, plan, facts, args, attempt))
+            raise
+
+    def _stream_may_help(self, operation: str | None, plan: CopyPlan) -> bool:
+        """A server-side copy was denied and the destination identity cannot read the source.
+
+        Streaming helps only then, and only with a source identity of its own; the probe
+        is the preflight's canary (GetObject of one byte with the destination's client).
+        """
+        return (
+            self.source_identity
+            and self.config.stream == "auto"
+            and self.config.fallback
+            and plan.strategy != "stream"
+            and operation in SOURCE_READING_OPERATIONS
+            and not self._dest_can_read_source(plan)
+        )
+
+    def _dest_can_read_source(self, plan: CopyPlan) -> bool:
+        """Whether the destination's identity may read the source (s3:GetObject, kms:Decrypt)."""
+        args = dict(plan.requests.get_object)
+        try:
+            if plan.size:
+                self._cleanup("GetObject", **args, Range="bytes=0-0")["Body"].close()
+            else:
+                self._cleanup("HeadObject", **args)
+        except AccessDeniedError:
+            return False
+        except S3xCopyError:
+            return True  # not a read denial: streaming would not avoid it
+        return True
+
+    def _stream_plan(
+        self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any], reason: str
+    ) -> CopyPlan:
+        """The stream plan for a copy planned server-side (its source tags read if needed)."""
+        if needs_source_tags(facts, "stream", args):
+            facts = self.read_tags(facts, args)
+        return make_plan(facts, plan.dest, self.config, args, strategy="stream", reason=reason)
+
+    def _stream_instead(
+        self,
+        exc: AccessDeniedError,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        args: Mapping[str, Any],
+        findings: tuple[Finding, ...],
+        observer: MultipartObserver,
+        keep_upload_on_interrupt: bool,
+        attempt: Attempt,
+    ) -> CopyResult:
+        """Copy by streaming with the source's credentials after a source-side denial."""
+        reason = (
+            f"{plan.strategy} copy was denied at {exc.operation} ({exc.code}) and the "
+            "destination's identity cannot read the source; streamed with the source's "
+            "credentials instead"
+        )
+        self._emit(
+            StrategyChanged(
+                str(plan.source), str(plan.dest), plan.strategy, "stream", reason, findings
+            )
+        )
+        stream = self._stream_plan(plan, facts, args, reason)
+        try:
+            result = self.execute(
+                stream, facts, observer=observer,
+                keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
+            )  # fmt: skip
+        except AccessDeniedError as second:
+            again = diagnose(self.denial_context(second, stream, facts, args, attempt))
+            second.findings = _merge(findings, second.findings, again)
+            raise
+        return dataclasses.replace(result, fallback=reason, findings=_merge(findings))
+
+    def _diagnose_source(
+        self, exc: AccessDeniedError, source: S3Location, dest: S3Location, args: Mapping[str, Any]
+    ) -> tuple[Finding, ...]:
+        """Findings for a refused HeadObject, before there is a plan."""
+        context = DenialContext(
+            operation=exc.operation or "HeadObject",
+            code=exc.code or "",
+            message=aws_message(exc),
+            strategy="single",
+            size=None,
+            source=source,
+            dest=resolve_dest(source, dest),
+            caller_arn=self.caller_arn() if self.source.client is self.dest.client else None,
+            source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
+            dest_bucket_owner=args.get("ExpectedBucketOwner"),
+            region=self.region,
+            partition=partition_for(self.region),
+            request_payer="RequestPayer" in args,
+        )
+        return diagnose(context)
 
     def execute(
         self,
@@ -275,19 +537,39 @@ class CopyEngine:
         resume: ResumeState | None = None,
         observer: MultipartObserver | None = None,
         keep_upload_on_interrupt: bool = False,
-        context: dict[str, Any] | None = None,
+        attempt: Attempt | None = None,
     ) -> CopyResult:
         """Carry out ``plan`` (no fallback here) and verify the result."""
+        attempt = attempt if attempt is not None else Attempt()
         started = time.monotonic()
         if plan.strategy == "single":
-            answer = self.dest("CopyObject", **plan.requests.copy_object)
+            try:
+                answer = self.dest("CopyObject", **plan.requests.copy_object)
+            except SourceChangedError as exc:
+                raise SourceChangedError(
+                    f"source {plan.source} changed since it was inspected (its ETag is no "
+                    f"longer {facts.etag}); nothing was written",
+                    operation=exc.operation,
+                    code=exc.code,
+                ) from exc.__cause__
             written: Mapping[str, Any] = answer.get("CopyObjectResult", {})
             self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
         elif plan.strategy == "multipart":
             answer = self._copy_multipart(
                 plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
-                context if context is not None else {},
+                attempt,
             )  # fmt: skip
+            written = answer
+        elif plan.strategy == "stream":
+            copier = StreamCopier(self, plan, facts)
+            if plan.part_size is None:
+                answer = copier.put()
+                self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
+            else:
+                answer = self._copy_multipart(
+                    plan, facts, resume, observer or MultipartObserver(), keep_upload_on_interrupt,
+                    attempt, work=copier.upload_part, before_complete=copier.finish,
+                )  # fmt: skip
             written = answer
         else:
             raise S3xCopyError(f"strategy {plan.strategy!r} is not available in this engine")
@@ -314,8 +596,16 @@ class CopyEngine:
         resume: ResumeState | None,
         observer: MultipartObserver,
         keep_upload_on_interrupt: bool,
-        context: dict[str, Any],
+        attempt: Attempt,
+        *,
+        work: PartWork | None = None,
+        before_complete: BeforeComplete | None = None,
     ) -> dict[str, Any]:
+        """One multipart upload, aborted on any failure; ``work`` sends each part.
+
+        The default work is UploadPartCopy; the stream strategy passes its own (read, then
+        UploadPart) and ``before_complete`` (its checksum checks and Complete arguments).
+        """
         done: dict[int, PartEntry] = {}
         upload_id = None
         if resume is not None:
@@ -323,29 +613,37 @@ class CopyEngine:
         if upload_id is None:
             created = self.dest("CreateMultipartUpload", **plan.requests.create_multipart)
             upload_id = str(created["UploadId"])
-            context["dest_key_arn"] = created.get("SSEKMSKeyId")
+            attempt.proven.add("CreateMultipartUpload")
+            attempt.dest_key_arn = created.get("SSEKMSKeyId")
+            attempt.dest_bucket_key = bool(created.get("BucketKeyEnabled", False))
             observer.upload_started(plan, upload_id, facts.etag)
         try:
-            entries = self._copy_parts(plan, upload_id, done, observer)
+            entries = self._copy_parts(plan, upload_id, done, observer, work)
+            extra = before_complete(plan, entries) if before_complete is not None else {}
             completed = self.dest(
                 "CompleteMultipartUpload",
                 **plan.requests.complete_multipart,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": [entries[n] for n in sorted(entries)]},
+                **extra,
             )
         except BaseException as exc:
             interrupted = isinstance(exc, KeyboardInterrupt | CopyInterruptedError)
             if interrupted and keep_upload_on_interrupt:
                 raise
-            self._abort(plan, upload_id, exc)
+            problem = self._abort(plan, upload_id)
+            if problem and isinstance(exc, S3xCopyError):
+                exc.message += "; " + problem
+                exc.args = (exc.message,)
             observer.upload_finished(plan, upload_id)
             if isinstance(exc, SourceChangedError):
                 raise SourceChangedError(
                     f"source {plan.source} changed during the copy (its ETag is no longer "
-                    f"{facts.etag}); the upload was aborted and nothing was written",
+                    f"{facts.etag}); "
+                    + (problem or "the upload was aborted and nothing was written"),
                     operation=exc.operation,
                     code=exc.code,
-                ) from exc
+                ) from exc.__cause__
             raise
         observer.upload_finished(plan, upload_id)
         if plan.requests.put_tagging is not None:
@@ -363,8 +661,12 @@ class CopyEngine:
         observer: MultipartObserver,
     ) -> tuple[str | None, dict[int, PartEntry]]:
         """Parts already copied by an earlier run, per S3 (ListParts), not per memory."""
-        if resume.source_etag != facts.etag or resume.part_size != plan.part_size:
-            self._abort(plan, resume.upload_id, None)
+        if (
+            resume.source_etag != facts.etag
+            or resume.part_size != plan.part_size
+            or (resume.strategy == "stream") != (plan.strategy == "stream")
+        ):
+            self.abort_upload(plan, resume.upload_id)
             observer.upload_finished(plan, resume.upload_id)
             return None, {}
         sizes = {p.number: p.size for p in plan.parts}
@@ -396,8 +698,15 @@ class CopyEngine:
         upload_id: str,
         done: dict[int, PartEntry],
         observer: MultipartObserver,
+        work: PartWork | None = None,
     ) -> dict[int, PartEntry]:
-        """UploadPartCopy every missing part, at most ``max_concurrency`` in flight."""
+        """Copy every missing part (``work``, default UploadPartCopy), ``max_concurrency`` at most.
+
+        A task holds its part's bytes only while it runs (the stream's case), so the bound on
+        tasks in flight is also the bound on memory.
+        """
+        work = work or self._copy_part
+        operation = "UploadPart" if plan.strategy == "stream" else "UploadPartCopy"
         entries = dict(done)
         pending = iter([p for p in plan.parts if p.number not in done])
         abandon = threading.Event()  # this copy only: self.cancel may be shared
@@ -411,7 +720,7 @@ class CopyEngine:
         def submit_next() -> None:
             part = next(pending, None)
             if part is not None:
-                future = executor.submit(self._copy_part, plan, upload_id, part, abandon)
+                future = executor.submit(work, plan, upload_id, part, abandon)
                 in_flight[future] = part
 
         try:
@@ -421,7 +730,7 @@ class CopyEngine:
                 finished, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 if self.cancel.is_set():
                     raise CopyInterruptedError(
-                        f"copy of {plan.source} was interrupted", operation="UploadPartCopy"
+                        f"copy of {plan.source} was interrupted", operation=operation
                     )
                 for future in finished:
                     part = in_flight.pop(future)
@@ -458,30 +767,38 @@ class CopyEngine:
         )
         return _part_entry(part.number, answer.get("CopyPartResult", {}))
 
-    def _abort(self, plan: CopyPlan, upload_id: str, cause: BaseException | None) -> None:
-        """Abort the upload, again if a straggling part re-created it; never mask ``cause``."""
+    def abort_upload(self, plan: CopyPlan, upload_id: str) -> None:
+        """Abort an upload this engine (or a canary) created; raise if it could not be."""
+        problem = self._abort(plan, upload_id)
+        if problem:
+            raise S3xCopyError(problem, operation="AbortMultipartUpload")
+
+    def _abort(self, plan: CopyPlan, upload_id: str) -> str | None:
+        """Abort the upload, again if a straggling part re-created it.
+
+        Returns None once the upload is gone, else a sentence saying why it is not
+        and the command that removes it.
+        """
         for _ in range(ABORT_ROUNDS):
             try:
                 self._cleanup(
                     "AbortMultipartUpload", **plan.requests.abort_multipart, UploadId=upload_id
                 )
             except NotFoundError:
-                return  # already gone
+                return None  # already gone
             except S3xCopyError as exc:
-                if isinstance(cause, S3xCopyError):
-                    cause.message += (
-                        f"; the multipart upload {upload_id} could NOT be aborted ({exc}): "
-                        f"abort it with 'aws s3api abort-multipart-upload --bucket "
-                        f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
-                    )
-                    cause.args = (cause.message,)
-                return
+                return (
+                    f"the multipart upload {upload_id} could NOT be aborted ({exc}): "
+                    f"abort it with 'aws s3api abort-multipart-upload --bucket "
+                    f"{plan.dest.bucket} --key {plan.dest.key} --upload-id {upload_id}'"
+                )
             try:  # S3 docs: a part in flight during the abort can leave the upload behind
                 self._cleanup(
                     "ListParts", **plan.requests.abort_multipart, UploadId=upload_id, MaxParts=1
                 )
             except S3xCopyError:
-                return  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+                return None  # NoSuchUpload: gone (or we may not list parts: the abort succeeded)
+        return None
 
     # --- verification -------------------------------------------------------------------
 
@@ -500,7 +817,7 @@ class CopyEngine:
         """
         head_args = dict(plan.requests.head_dest)
         head_args.pop("ChecksumMode", None)
-        if version_id:
+        if version_id and version_id != "null":  # "null": unversioned; the latest is ours
             head_args["VersionId"] = version_id
         head: Mapping[str, Any] | None
         try:
@@ -523,7 +840,7 @@ class CopyEngine:
                 f"!= source's {source_checksum.value}"
             )
         if problems:
-            removed = self._remove_bad_copy(plan, head, version_id)
+            removed = self._remove_bad_copy(plan, version_id)
             raise VerificationError(
                 f"verification failed for {plan.dest}: {'; '.join(problems)}"
                 + ("; the bad copy was deleted" if removed else "; the bad copy is still there"),
@@ -531,11 +848,10 @@ class CopyEngine:
             )
         return _quoted(head["ETag"]) if head is not None and head.get("ETag") else None
 
-    def _remove_bad_copy(
-        self, plan: CopyPlan, head: Mapping[str, Any] | None, version_id: str | None
-    ) -> bool:
+    def _remove_bad_copy(self, plan: CopyPlan, version_id: str | None) -> bool:
+        """Delete the copy that failed verification (that version only, when versioned)."""
         args: dict[str, Any] = {"Bucket": plan.dest.bucket, "Key": plan.dest.key}
-        if version_id:
+        if version_id and version_id != "null":
             args["VersionId"] = version_id
         with contextlib.suppress(S3xCopyError):
             self._cleanup("DeleteObject", **args)
@@ -550,30 +866,65 @@ class CopyEngine:
         plan: CopyPlan,
         facts: SourceFacts | None,
         args: Mapping[str, Any],
-        dest_key_arn: str | None,
+        attempt: Attempt | None = None,
     ) -> DenialContext:
         """What diagnosis needs to know about a refused request of this copy."""
-        requested_key = args.get("SSEKMSKeyId")
+        attempt = attempt or Attempt()
+        operation = exc.operation or ""
+        dest_key = attempt.dest_key_arn or args.get("SSEKMSKeyId")
+        dest_bucket_key = attempt.dest_bucket_key
+        if dest_key is None and args.get("ServerSideEncryption") is None:
+            dest_key, dest_bucket_key = self._default_key(plan.dest.bucket, dest_bucket_key)
         return DenialContext(
-            operation=exc.operation or "",
+            operation=operation,
             code=exc.code or "",
-            message=exc.message,
+            message=aws_message(exc),
             strategy=plan.strategy,
             size=plan.size,
             source=plan.source,
             dest=plan.dest,
-            caller_arn=self.caller_arn(),
+            caller_arn=self._caller_for(plan, operation),
             source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
             dest_bucket_owner=args.get("ExpectedBucketOwner"),
             source_key_arn=facts.sse_kms_key_id if facts else None,
-            dest_key_arn=dest_key_arn or requested_key,
+            source_bucket_key_enabled=facts.bucket_key_enabled if facts else False,
+            dest_key_arn=dest_key,
+            dest_bucket_key_enabled=bool(args.get("BucketKeyEnabled", dest_bucket_key)),
             region=self.region,
             partition=partition_for(self.region),
-            sent_tagging="Tagging" in plan.requests.create_multipart
-            or plan.requests.copy_object.get("TaggingDirective") == "COPY",
+            flags=request_flags(plan, facts, operation),
+            proven=frozenset(attempt.proven),
             sent_acl=args.get("ACL"),
             request_payer="RequestPayer" in args,
         )
+
+    def _default_key(self, bucket: str, bucket_key: bool) -> tuple[str | None, bool]:
+        """The destination bucket's default KMS key, if we may read it (diagnosis only)."""
+        if bucket not in self._default_keys:
+            found: tuple[str | None, bool] = (None, False)
+            with contextlib.suppress(S3xCopyError):
+                answer = self._cleanup("GetBucketEncryption", Bucket=bucket)
+                for rule in answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", []):
+                    default = rule.get("ApplyServerSideEncryptionByDefault", {})
+                    if default.get("KMSMasterKeyID"):
+                        found = (
+                            str(default["KMSMasterKeyID"]),
+                            bool(rule.get("BucketKeyEnabled", False)),
+                        )
+            self._default_keys[bucket] = found
+        key, enabled = self._default_keys[bucket]
+        return key, enabled or bucket_key
+
+    def _caller_for(self, plan: CopyPlan, operation: str) -> str | None:
+        """The caller of a refused request: a stream reads the source with the source's client,
+        whose identity STS (asked with the destination's) does not tell."""
+        if (
+            plan.strategy == "stream"
+            and operation == "GetObject"
+            and self.source.client is not self.dest.client
+        ):
+            return None
+        return self.caller_arn()
 
     def caller_arn(self) -> str | None:
         """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
@@ -589,6 +940,40 @@ class CopyEngine:
             self.listener(event)
 
 
+def _endpoint(client: Any) -> Endpoint | None:
+    """Where a client's requests go (URL and partition); None for a client without meta."""
+    meta = getattr(client, "meta", None)
+    url = getattr(meta, "endpoint_url", None)
+    if not isinstance(url, str):
+        return None
+    partition = getattr(meta, "partition", None)
+    return Endpoint(url, partition if isinstance(partition, str) else "aws")
+
+
+def request_flags(plan: CopyPlan, facts: SourceFacts | None, operation: str) -> frozenset[str]:
+    """The request features of ``operation`` that need extra grants (policy.requirements FLAGS)."""
+    requests = plan.requests
+    request = requests.copy_object if operation == "CopyObject" else requests.create_multipart
+    flags = set()
+    if operation == "CopyObject":
+        directive = requests.copy_object.get("TaggingDirective")
+        if directive == "COPY" and facts is not None and facts.tag_count:
+            flags.add("copy-tags")
+        elif directive == "REPLACE" and requests.copy_object.get("Tagging"):
+            flags.add("tagging")
+    elif request.get("Tagging"):
+        flags.add("tagging")
+    if any(name in request for name in ("ACL", "GrantFullControl", "GrantRead", "GrantWriteACP")):
+        flags.add("acl")
+    if "ObjectLockMode" in request:
+        flags.add("retention")
+    if "ObjectLockLegalHoldStatus" in request:
+        flags.add("legal-hold")
+    if "ChecksumAlgorithm" in requests.create_multipart:
+        flags.add("additional-checksums")
+    return frozenset(flags)
+
+
 def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
     """The CompleteMultipartUpload entry of a part: number, ETag, and any checksum S3 gave."""
     entry: PartEntry = {"PartNumber": number, "ETag": answer["ETag"]}
@@ -602,6 +987,12 @@ def _part_entry(number: int, answer: Mapping[str, Any]) -> PartEntry:
         if answer.get(name):
             entry[name] = answer[name]
     return entry
+
+
+def _diagnosable(exc: S3xCopyError) -> bool:
+    """Failures other than AccessDenied that the catalog knows (KMS key states, KMS throttling)."""
+    code = exc.code or ""
+    return code.startswith("KMS.") or code in THROTTLING_CODES
 
 
 def _quoted(etag: object) -> str:

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT,
     source_etag TEXT,
     part_size INTEGER,
+    strategy TEXT,
     intent_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS parts (
@@ -87,6 +88,8 @@ class PendingUpload:
     upload_id: str | None
     source_etag: str | None
     part_size: int | None
+    #: The plan's strategy when the upload started (``multipart`` or ``stream``).
+    strategy: str | None
     intent_at: float
 
 
@@ -184,7 +187,8 @@ class Journal:
             )
         self._has_copied = db.execute("SELECT 1 FROM copied LIMIT 1").fetchone() is not None
         rows = db.execute(
-            "SELECT dest, source, upload_id, source_etag, part_size, intent_at FROM uploads"
+            "SELECT dest, source, upload_id, source_etag, part_size, strategy, intent_at "
+            "FROM uploads"
         ).fetchall()
         self._uploads = {row[0]: PendingUpload(*row) for row in rows}
 
@@ -232,16 +236,24 @@ class Journal:
 
     def intend_upload(self, dest: str, source: str) -> None:
         """A multipart upload to ``dest`` is about to be created: say so before it exists."""
-        self._set_upload(PendingUpload(dest, source, None, None, None, time.time()))
+        self._set_upload(PendingUpload(dest, source, None, None, None, None, time.time()))
 
     def upload_started(
-        self, dest: str, source: str, upload_id: str, source_etag: str, part_size: int | None
+        self,
+        dest: str,
+        source: str,
+        upload_id: str,
+        source_etag: str,
+        part_size: int | None,
+        strategy: str = "multipart",
     ) -> None:
         """The upload exists: record its id before any part is copied."""
         with self._mutex:
             known = self._uploads.get(dest)
         intent_at = known.intent_at if known is not None else time.time()
-        self._set_upload(PendingUpload(dest, source, upload_id, source_etag, part_size, intent_at))
+        self._set_upload(
+            PendingUpload(dest, source, upload_id, source_etag, part_size, strategy, intent_at)
+        )
 
     def forget_upload(self, dest: str) -> None:
         """Drop the record of ``dest``'s upload (and its parts): it is gone."""
@@ -266,7 +278,7 @@ class Journal:
             self._flush_rows()
             self._db.execute(
                 "INSERT OR REPLACE INTO uploads (dest, source, upload_id, source_etag, "
-                "part_size, intent_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "part_size, strategy, intent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 dataclasses.astuple(upload),
             )
             self._db.execute("COMMIT")
@@ -371,7 +383,7 @@ class JournalObserver(MultipartObserver):
 
     def upload_started(self, plan: CopyPlan, upload_id: str, source_etag: str) -> None:
         self.journal.upload_started(
-            str(plan.dest), str(plan.source), upload_id, source_etag, plan.part_size
+            str(plan.dest), str(plan.source), upload_id, source_etag, plan.part_size, plan.strategy
         )
 
     def part_done(self, plan: CopyPlan, upload_id: str, entry: PartEntry) -> None:

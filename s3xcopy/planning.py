@@ -6,10 +6,16 @@ AbortMultipartUpload for the multipart path), so a plan can be printed by
 ``--dryrun``, compared in tests, and used for a fallback without re-planning.
 Both paths carry the same destination properties: user metadata, content
 headers, tags, storage class, SSE, ACL, object lock and checksum algorithm.
+
+The ``stream`` strategy (bytes through the client: ranged GetObject with the
+source's credentials, UploadPart or PutObject with the destination's) reuses the
+multipart path's CreateMultipartUpload properties, so it writes the same object;
+the rules for when to stream and its part layout are pure functions here too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import urllib.parse
 from collections.abc import Mapping
@@ -19,7 +25,7 @@ from typing import Any
 from s3transfer.manager import TransferManager
 from s3transfer.utils import ChunksizeAdjuster
 
-from .config import CopyConfig
+from .config import CopyConfig, StreamMode
 from .errors import InvalidInputError
 from .facts import FULL_OBJECT_ALGORITHMS, SourceFacts
 from .limits import (
@@ -89,6 +95,16 @@ AUTO_MIN_PART_SIZE = 8 * MiB
 #: does not leave the other slots idle at the end of a copy.
 AUTO_WAVES = 4
 
+#: Part size of the stream strategy when none is given: aws s3 cp's upload chunk size.
+#: A streamed part is held in memory while it is sent, so memory is part size x concurrency;
+#: the size only grows when an object needs it to stay within 10,000 parts.
+STREAM_PART_SIZE = 8 * MiB
+#: The full-object checksum a stream computes and sends when the source has none to keep
+#: (S3's default for new objects).
+STREAM_DEFAULT_CHECKSUM = "CRC64NVME"
+#: Hosts of AWS's own S3 endpoints; two of them in one partition can copy server-side.
+AWS_ENDPOINT_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
 
 @dataclass(frozen=True)
 class PartRange:
@@ -119,6 +135,11 @@ class CopyRequests:
     #: PutObjectTagging after completion, for tags too long to send inline; else None.
     put_tagging: dict[str, Any] | None
     head_dest: dict[str, Any]
+    #: The stream path: ranged GetObject on the source (pinned to its ETag, with the source's
+    #: SSE-C, RequestPayer and owner check), UploadPart and PutObject on the destination.
+    get_object: dict[str, Any] = field(default_factory=dict)
+    upload_part: dict[str, Any] = field(default_factory=dict)
+    put_object: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -135,15 +156,20 @@ class CopyPlan:
     requests: CopyRequests = field(repr=False)
     #: The single path is possible (size <= 5 GiB): a multipart plan may fall back to it.
     single_possible: bool = True
+    #: The full-object checksum a stream computes while it reads and sends to S3.
+    checksum_algorithm: str | None = None
 
     @property
     def part_count(self) -> int:
-        return len(self.parts) if self.strategy != "single" else 1
+        # A stream small enough for one PutObject has no part size, like a single copy.
+        return 1 if self.strategy == "single" or self.part_size is None else len(self.parts)
 
     def describe(self) -> str:
         """One line for people: ``multipart: 8 parts of 8.0 MiB (size 64.0 MiB >= ...)``."""
         if self.strategy == "single":
             return f"single CopyObject ({self.reason})"
+        if self.part_size is None:
+            return f"{self.strategy}: one GetObject + PutObject ({self.reason})"
         assert self.part_size is not None
         return (
             f"{self.strategy}: {len(self.parts)} parts of {format_size(self.part_size)} "
@@ -159,7 +185,9 @@ def resolve_dest(source: S3Location, dest: S3Location) -> S3Location:
     if dest.version_id:
         raise InvalidInputError(f"a destination cannot have a versionId: {dest}")
     if not source.key or source.key.endswith("/"):
-        raise InvalidInputError(f"the source must be an object, not a prefix: {source}")
+        raise InvalidInputError(
+            f"the source must be an object, not a prefix: {source} (use --recursive for prefixes)"
+        )
     return dest.join(source.basename) if dest.is_prefix else dest
 
 
@@ -210,6 +238,120 @@ def part_ranges(size: int, part_size: int) -> tuple[PartRange, ...]:
     count = math.ceil(size / part_size)
     return tuple(
         PartRange(n + 1, n * part_size, min(size, (n + 1) * part_size) - 1) for n in range(count)
+    )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one side of a copy is served: the client's endpoint URL and ARN partition."""
+
+    url: str
+    partition: str = "aws"
+
+    @property
+    def is_aws(self) -> bool:
+        host = urllib.parse.urlsplit(self.url).hostname or ""
+        return host.endswith(AWS_ENDPOINT_SUFFIXES)
+
+    def origin(self) -> tuple[str, str, int | None]:
+        """Scheme, host and port, with the scheme's default port made explicit."""
+        parts = urllib.parse.urlsplit(self.url.lower())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, parts.hostname or "", port
+
+
+def server_side_obstacle(source: Endpoint, dest: Endpoint) -> str | None:
+    """Why no server-side copy can read ``source`` and write ``dest``, or None when one can.
+
+    A CopyObject / UploadPartCopy runs inside one S3 service: it crosses regions and
+    accounts, not partitions nor S3-compatible servers. AWS endpoints of one partition
+    (regional, FIPS, dual-stack, VPC) are one service; any other endpoint is its own.
+    """
+    if source.partition != dest.partition:
+        return (
+            f"source is in partition {source.partition}, destination in {dest.partition}: "
+            "no server-side copy crosses partitions"
+        )
+    if source.is_aws and dest.is_aws:
+        return None
+    if source.origin() != dest.origin():
+        return (
+            f"source and destination are on different endpoints ({source.url} and {dest.url}): "
+            "no server-side copy spans two services"
+        )
+    return None
+
+
+def stream_reason(
+    mode: StreamMode, obstacle: str | None, *, resuming_stream: bool = False
+) -> str | None:
+    """Why this copy must (or was asked to) stream through the client; None for server-side.
+
+    ``obstacle`` comes from :func:`server_side_obstacle`; ``resuming_stream`` means the
+    upload to resume was started by a stream. ``never`` with an obstacle is an error: no
+    strategy is left.
+    """
+    if mode == "never":
+        if obstacle is not None:
+            raise InvalidInputError(f"{obstacle}, and streaming is off (--no-stream)")
+        return None
+    if mode == "always":
+        return "streaming was asked for (--stream)"
+    if obstacle is not None:
+        return f"{obstacle}; streamed through this machine instead"
+    if resuming_stream:
+        return "resuming an upload a stream started"
+    return None
+
+
+def stream_part_size(size: int, config: CopyConfig) -> int:
+    """The stream's part size: the one asked for, else ``STREAM_PART_SIZE``, fitted to S3."""
+    return fit_part_size(config.part_size or STREAM_PART_SIZE, size)
+
+
+def stream_uses_put(size: int, part_size: int, config: CopyConfig) -> bool:
+    """One GetObject + PutObject: below the multipart threshold *and* within one part.
+
+    The second condition keeps memory bounded by the part size whatever the threshold.
+    """
+    return size < config.multipart_threshold and size <= part_size
+
+
+def stream_checksum_algorithm(facts: SourceFacts, extra_args: Mapping[str, Any]) -> str:
+    """The full-object checksum a stream computes and sends: asked, else the source's, else S3's.
+
+    Keeping the source's algorithm makes the streamed bytes checkable against the source's
+    own value before the upload completes. SHA1/SHA256 cannot cover a multipart object as
+    one value, so they are refused rather than silently weakened.
+    """
+    asked = extra_args.get("ChecksumAlgorithm")
+    if asked is not None:
+        if asked not in FULL_OBJECT_ALGORITHMS:
+            raise InvalidInputError(
+                f"the stream strategy sends a full-object checksum; {asked} cannot be one "
+                f"(use {', '.join(sorted(FULL_OBJECT_ALGORITHMS))})"
+            )
+        return str(asked)
+    if facts.checksum is not None and facts.checksum.algorithm in FULL_OBJECT_ALGORITHMS:
+        return facts.checksum.algorithm
+    return STREAM_DEFAULT_CHECKSUM
+
+
+def stream_requests(requests: CopyRequests, algorithm: str) -> CopyRequests:
+    """The requests of a stream: the multipart path's properties with a FULL_OBJECT checksum.
+
+    PutObject carries exactly CreateMultipartUpload's properties (same object either way);
+    the checksum value itself is added by the stream once it has read the bytes.
+    """
+    create = {
+        k: v
+        for k, v in requests.create_multipart.items()
+        if k not in ("ChecksumAlgorithm", "ChecksumType")
+    }
+    return dataclasses.replace(
+        requests,
+        create_multipart={**create, "ChecksumAlgorithm": algorithm, "ChecksumType": "FULL_OBJECT"},
+        put_object=create,
     )
 
 
@@ -417,6 +559,8 @@ def build_requests(
         abort_multipart={**dest_base, **common_dest},
         put_tagging=put_tagging,
         head_dest={**dest_base, **common_dest, **sse_c, "ChecksumMode": "ENABLED"},
+        get_object={**source_read_args(source, extra_args), "IfMatch": facts.etag},
+        upload_part={**dest_base, **common_dest, **sse_c},
     )
 
 
@@ -450,20 +594,30 @@ def make_plan(
     extra_args: Mapping[str, Any] | None = None,
     *,
     strategy: Strategy | None = None,
+    reason: str | None = None,
+    same_service: bool = True,
 ) -> CopyPlan:
-    """Plan the copy of ``facts.location`` to ``dest``; ``strategy`` forces one."""
+    """Plan the copy of ``facts.location`` to ``dest``; ``strategy`` forces one, for ``reason``.
+
+    A stream is planned even for an empty object: no server-side copy may be possible.
+    ``same_service=False`` (two endpoints) means equal bucket and key name two objects.
+    """
     args = validate_extra_args(extra_args)
     dest = resolve_dest(facts.location, dest)
-    _check_not_self_copy(facts, dest, args)
-    chosen, reason = choose_strategy(facts.size, config)
-    if strategy is not None and strategy != chosen and facts.size > 0:
+    if same_service:
+        _check_not_self_copy(facts, dest, args)
+    chosen, why = choose_strategy(facts.size, config)
+    if strategy is not None and strategy != chosen and (facts.size > 0 or strategy == "stream"):
         if strategy == "single" and facts.size > MAX_COPY_OBJECT_SIZE:
             raise InvalidInputError(
                 f"a single CopyObject cannot copy {format_size(facts.size)} (limit 5 GiB)"
             )
-        chosen, reason = strategy, f"{strategy} requested"
+        chosen, why = strategy, reason or f"{strategy} requested"
     requests = build_requests(facts, dest, args)
     single_possible = facts.size <= MAX_COPY_OBJECT_SIZE
+    if chosen == "stream":
+        return _stream_plan(facts, dest, config, args, requests, why, single_possible)
+    reason = why
     if chosen == "single":
         return CopyPlan(facts.location, dest, "single", facts.size, None, (), reason, requests)
     if config.part_size is None:
@@ -486,4 +640,35 @@ def make_plan(
         reason,
         requests,
         single_possible,
+    )
+
+
+def _stream_plan(
+    facts: SourceFacts,
+    dest: S3Location,
+    config: CopyConfig,
+    args: Mapping[str, Any],
+    requests: CopyRequests,
+    reason: str,
+    single_possible: bool,
+) -> CopyPlan:
+    algorithm = stream_checksum_algorithm(facts, args)
+    part_size = stream_part_size(facts.size, config)
+    if config.part_size is not None and part_size != config.part_size:
+        reason += (
+            f"; part size raised from {format_size(config.part_size)} to "
+            f"{format_size(part_size)} to stay within {MAX_PARTS:,} parts"
+        )
+    parts = part_ranges(facts.size, part_size)
+    return CopyPlan(
+        facts.location,
+        dest,
+        "stream",
+        facts.size,
+        None if stream_uses_put(facts.size, part_size, config) else part_size,
+        parts,
+        reason,
+        stream_requests(requests, algorithm),
+        single_possible,
+        checksum_algorithm=algorithm,
     )

@@ -22,28 +22,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-#: Error codes S3 (and KMS through S3) use for throttling and faults that pass.
-TRANSIENT_CODES = frozenset(
-    {
-        "SlowDown",
-        "ServiceUnavailable",
-        "InternalError",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottled",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "KMS.ThrottlingException",
-        "OperationAborted",
-        "500",
-        "502",
-        "503",
-        "504",
-    }
-)
+#: Error codes that mean "slow down" (S3's SlowDown, KMS's throttling relayed by S3, ...).
 THROTTLING_CODES = frozenset(
     {
         "SlowDown",
@@ -57,6 +36,17 @@ THROTTLING_CODES = frozenset(
         "503",
     }
 )
+#: Error codes of faults that pass: throttling, and the server's own transient failures.
+TRANSIENT_CODES = THROTTLING_CODES | {
+    "ServiceUnavailable",
+    "InternalError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "OperationAborted",
+    "500",
+    "502",
+    "504",
+}
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "403", "AllAccessDisabled"})
 

@@ -42,6 +42,7 @@ from ..findings import Finding
 from ..journal import Journal, JournalObserver
 from ..location import S3Location
 from ..planning import choose_strategy, source_read_args
+from ..results import Strategy
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
 from .filters import Filters
@@ -482,7 +483,10 @@ class BulkRun(Iterator[ObjectOutcome]):
         if pending is None:
             return None
         if pending.upload_id and pending.source_etag and pending.part_size:
-            return ResumeState(pending.upload_id, pending.source_etag, pending.part_size)
+            strategy: Strategy = "stream" if pending.strategy == "stream" else "multipart"
+            return ResumeState(
+                pending.upload_id, pending.source_etag, pending.part_size, strategy=strategy
+            )
         # Killed between CreateMultipartUpload and recording its id: find and abort it.
         self._abort_orphans(dest, pending.intent_at)
         self.journal.forget_upload(str(dest))

@@ -14,21 +14,30 @@ from ..api import build_engine, progress_listener
 from ..errors import InvalidInputError, S3xCopyError
 from ..events import Event
 from ..location import S3Location
-from ..planning import make_plan, needs_source_tags
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
-from .options import add_copy_options, copy_config, extra_args, session_from
+from .options import (
+    add_copy_options,
+    copy_config,
+    extra_args,
+    session_from,
+    source_session_from,
+)
 from .printers import Printer
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "cp",
-        help="copy an S3 object to another S3 location (server-side)",
+        help="copy an S3 object to another S3 location (server-side, or streamed)",
         description=(
             "Copy one S3 object server-side: one CopyObject below the multipart threshold, "
             "parallel UploadPartCopy above it, with metadata, tags, content headers, storage "
             "class, SSE and ACL carried the same way. On AccessDenied, s3xcopy names the "
-            "missing grant and, where a single CopyObject can do it, falls back to it."
+            "missing grant and, where a single CopyObject can do it, falls back to it. When "
+            "no server-side copy can serve both sides (another endpoint or partition, or a "
+            "destination identity that may not read the source while --source-profile may), "
+            "the bytes are streamed through this machine with both credentials, checksummed "
+            "end to end (--stream forces it, --no-stream forbids it)."
         ),
         epilog=EXIT_CODES_HELP,
     )
@@ -97,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         source = S3Location.parse(args.source)
         dest = S3Location.parse(args.dest)
         session = session_from(args.profile, args.region)
+        source_session = source_session_from(args, session)
         progress = progress_listener(True) if wants_progress(args) else None
 
         def listen(event: Event) -> None:
@@ -107,9 +117,11 @@ def run(args: argparse.Namespace) -> int:
         engine = build_engine(
             config,
             session=session,
+            source_session=source_session,
             endpoint_url=args.endpoint_url,
             region=args.region,
             source_region=args.source_region,
+            source_endpoint_url=args.source_endpoint_url,
             listener=listen,
         )
     except S3xCopyError as exc:
@@ -118,11 +130,7 @@ def run(args: argparse.Namespace) -> int:
     with sigterm_as_interrupt():
         try:
             if args.dryrun:
-                facts = engine.inspect(source, dest_args)
-                plan = make_plan(facts, dest, config, dest_args)
-                if needs_source_tags(facts, plan.strategy, dest_args):
-                    plan = make_plan(engine.read_tags(facts, dest_args), dest, config, dest_args)
-                printer.dryrun(plan)
+                printer.dryrun(engine.plan(source, dest, dest_args)[0])
             else:
                 engine.copy(source, dest, dest_args)
         except S3xCopyError as exc:

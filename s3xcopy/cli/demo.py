@@ -9,16 +9,24 @@ from typing import Any
 
 import boto3
 
-from ..api import copy_object
+from ..api import build_engine, copy_object
+from ..config import CopyConfig
 from ..errors import S3xCopyError
+from ..lab import LabServer
 from ..limits import MiB
+from ..location import S3Location
+from ..preflight import run_preflight
 from ..results import CopyResult
 from ..seaweed import SeaweedServer
 from ..units import format_size
 from .exitcodes import ExitCode, exit_code_for
+from .preflight import render
+from .printers import Printer
 
 SOURCE_BUCKET = "demo-src"
 DEST_BUCKET = "demo-dst"
+#: The seed's two copies: one that works (one CopyObject) and one that fails (multipart).
+ORIGINAL_OBJECTS = (("1mb.dat", 1 * MiB), ("64mb.dat", 64 * MiB))
 OBJECTS = (
     ("reports/small-1MiB.csv", 1 * MiB, "text/csv"),
     ("reports/large-64MiB.parquet", 64 * MiB, "application/vnd.apache.parquet"),
@@ -32,7 +40,10 @@ def register(subparsers: Any) -> None:
         description=(
             "Start SeaweedFS on 127.0.0.1 in a temporary directory, put a 1 MiB and a 64 MiB "
             "object with metadata and tags, copy both (single CopyObject and multipart "
-            "UploadPartCopy), show what arrived, and stop the server."
+            "UploadPartCopy) and show what arrived; then replay the original cross-account "
+            "KMS failure on the policy lab: aws s3 cp's engine fails at UploadPartCopy, "
+            "s3xcopy names kms:Decrypt in both policies, falls back and copies, and preflight "
+            "predicts the same before any copy. Stops every server it started."
         ),
     )
     parser.set_defaults(run=run)
@@ -103,6 +114,75 @@ def _tour(server: SeaweedServer) -> int:
     _say("what arrived (compared with the source):")
     for key, _, _ in OBJECTS:
         _say(_compare(s3, key))
+    _say()
+    return _original_case(server)
+
+
+def _lab_session(lab: LabServer, principal: str) -> boto3.session.Session:
+    kwargs = lab.client_kwargs(principal)
+    return boto3.session.Session(
+        aws_access_key_id=kwargs["aws_access_key_id"],
+        aws_secret_access_key=kwargs["aws_secret_access_key"],
+        region_name=kwargs["region_name"],
+    )
+
+
+def _original_case(server: SeaweedServer) -> int:
+    """The seed's failure on the policy lab: aws s3 cp fails, s3xcopy explains and copies."""
+    _say("== The original case (policy lab, in front of the same SeaweedFS) ==")
+    with LabServer("original", backend_url=server.endpoint_url) as lab:
+        _say(
+            f"lab at {lab.endpoint_url}: EC2Role in account 123456789012 copies into cp-dst "
+            "(account 987654321098),"
+        )
+        _say(
+            "encrypted by default with a customer managed key; the key policy and EC2Role's "
+            "policy lack kms:Decrypt (the write-up minus kms:Decrypt)"
+        )
+        session = _lab_session(lab, "EC2Role")
+        s3 = session.client("s3", endpoint_url=lab.endpoint_url)
+        for key, size in ORIGINAL_OBJECTS:
+            s3.put_object(Bucket="cp-src", Key=key, Body=os.urandom(size))
+        _say()
+        _say("aws s3 cp's engine (s3transfer, as boto3's client.copy), threshold 8 MiB:")
+        for key, size in ORIGINAL_OBJECTS:
+            try:
+                s3.copy({"Bucket": "cp-src", "Key": key}, "cp-dst", key)
+                _say(f"  copy: s3://cp-src/{key} to s3://cp-dst/{key}  ({format_size(size)})")
+            except Exception as exc:  # what aws s3 cp prints, then gives up
+                _say(f"  copy failed: s3://cp-src/{key} to s3://cp-dst/{key}")
+                _say(f"  {' '.join(str(exc).split())}")
+        _say()
+        key = ORIGINAL_OBJECTS[1][0]
+        _say(f"s3xcopy cp s3://cp-src/{key} s3://cp-dst/{key}-s3xcopy")
+        printer = Printer(out=sys.stdout, err=sys.stdout)
+        result = copy_object(
+            f"s3://cp-src/{key}",
+            f"s3://cp-dst/{key}-s3xcopy",
+            session=session,
+            endpoint_url=lab.endpoint_url,
+            listener=printer.handle,
+        )
+        admin = _lab_session(lab, "DstAdmin").client("s3", endpoint_url=lab.endpoint_url)
+        head = admin.head_object(Bucket="cp-dst", Key=f"{key}-s3xcopy")
+        _say(
+            f"arrived: {result.dest} ({format_size(head['ContentLength'])}, "
+            f"{head.get('ServerSideEncryption')} {head.get('SSEKMSKeyId')}), "
+            f"strategy {result.strategy}"
+        )
+        _say()
+        _say(f"s3xcopy preflight s3://cp-src/{key} s3://cp-dst/{key}-next  (before any copy)")
+        engine = build_engine(CopyConfig(), session=session, endpoint_url=lab.endpoint_url)
+        report = run_preflight(
+            engine, S3Location("cp-src", key), S3Location("cp-dst", f"{key}-next")
+        )
+        for line in render(report):
+            if not line.startswith(("  missing grant", "    ", "      ")):
+                _say(f"  {line}")
+        _say(
+            f"  -> exit {int(ExitCode.OK if report.clear else ExitCode.ACCESS_DENIED)}: the "
+            "multipart path needs kms:Decrypt on the destination key, in both policies above"
+        )
     return int(ExitCode.OK)
 
 

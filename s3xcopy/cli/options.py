@@ -78,6 +78,15 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", help="region of the destination bucket / the copy requests")
     group.add_argument("--source-region", help="region of the source bucket, when it differs")
     group.add_argument("--endpoint-url", help="S3-compatible endpoint (e.g. http://127.0.0.1:8333)")
+    group.add_argument(
+        "--source-profile", metavar="PROFILE",
+        help="AWS profile that reads the source (a second identity: lets s3xcopy stream a "
+        "copy the destination's identity may not read)",
+    )  # fmt: skip
+    group.add_argument(
+        "--source-endpoint-url", metavar="URL",
+        help="S3-compatible endpoint of the source, when it differs (the copy then streams)",
+    )  # fmt: skip
 
 
 def add_transfer_options(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +117,21 @@ def add_transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--wait-for-permissions", type=float, metavar="SECONDS", default=0.0,
         help="after a policy change, retry AccessDenied with backoff up to this long",
+    )  # fmt: skip
+    group.add_argument(
+        "--preflight", action="store_true",
+        help="probe the permissions through S3 (a canary upload, aborted) before copying",
+    )  # fmt: skip
+    streaming = group.add_mutually_exclusive_group()
+    streaming.add_argument(
+        "--stream", dest="stream", action="store_const", const="always",
+        help="stream the bytes through this machine (ranged GET with the source's credentials, "
+        "upload with the destination's) even when a server-side copy could do it",
+    )  # fmt: skip
+    streaming.add_argument(
+        "--no-stream", dest="stream", action="store_const", const="never",
+        help="never stream through this machine: fail when no server-side copy can serve both "
+        "sides (default: stream only then)",
     )  # fmt: skip
 
 
@@ -184,6 +208,8 @@ def copy_config(args: argparse.Namespace) -> CopyConfig:
         kwargs["wait_for_permissions"] = args.wait_for_permissions
     if getattr(args, "preflight", False):
         kwargs["preflight"] = True
+    if getattr(args, "stream", None):
+        kwargs["stream"] = args.stream
     return CopyConfig(**kwargs)
 
 
@@ -239,6 +265,18 @@ def extra_args(args: argparse.Namespace) -> dict[str, Any]:
     if "SSECustomerAlgorithm" in result and "ServerSideEncryption" in result:
         raise InvalidInputError("--sse-c cannot be combined with --sse / --sse-kms-key-id")
     return result
+
+
+def source_session_from(
+    args: argparse.Namespace, session: boto3.session.Session
+) -> boto3.session.Session | None:
+    """The session of ``--source-profile`` (None without it; ``session`` for the same profile)."""
+    profile = getattr(args, "source_profile", None)
+    if not profile:
+        return None
+    if profile == getattr(args, "profile", None):
+        return session
+    return session_from(profile, getattr(args, "source_region", None) or args.region)
 
 
 def session_from(profile: str | None, region: str | None) -> boto3.session.Session:

@@ -13,6 +13,11 @@ from .exitcodes import EXIT_CODES_HELP
 COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.cp",
     "s3xcopy.cli.demo",
+    "s3xcopy.cli.lab",
+    "s3xcopy.cli.explain",
+    "s3xcopy.cli.preflight",
+    "s3xcopy.cli.policy",
+    "s3xcopy.cli.bench",
     "s3xcopy.cli.sync",
 )
 

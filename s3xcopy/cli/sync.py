@@ -19,7 +19,13 @@ from ..errors import S3xCopyError
 from ..location import S3Location
 from .cp import printer_for, sigterm_as_interrupt
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
-from .options import add_copy_options, copy_config, extra_args, session_from
+from .options import (
+    add_copy_options,
+    copy_config,
+    extra_args,
+    session_from,
+    source_session_from,
+)
 from .printers import Printer
 
 
@@ -127,6 +133,8 @@ def run_bulk(args: argparse.Namespace, kind: str) -> int:
         dest_args = extra_args(args)
         session = session_from(args.profile, args.region)
         common: dict[str, Any] = {
+            "source_session": source_session_from(args, session),
+            "source_endpoint_url": args.source_endpoint_url,
             "filters": list(args.filters or []),
             "journal": args.journal,
             "dryrun": args.dryrun,

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from .context import DenialContext
+from .messages import parse_denial
 
 #: Operations only the multipart path sends; a denial there may be a grant CopyObject
 #: does not need (the classic one: kms:Decrypt on the destination key for UploadPartCopy).
 MULTIPART_ONLY_OPERATIONS = frozenset({"UploadPartCopy", "CompleteMultipartUpload", "ListParts"})
-_ACTION = re.compile(r"to perform: (\S+)")
-_RESOURCE = re.compile(r'on resource: "?([^"\s]+)"?')
 
 
 def fallback_may_help(context: DenialContext) -> bool:
-    """True when the denied grant may be one the single CopyObject path does not need.
+    """True when the refused grant may be one the single CopyObject path does not need.
 
     A bare ``Access Denied`` on UploadPartCopy cannot tell which grant is missing,
     and CreateMultipartUpload (s3:PutObject, kms:GenerateDataKey) already succeeded,
@@ -23,15 +20,11 @@ def fallback_may_help(context: DenialContext) -> bool:
     """
     if context.operation not in MULTIPART_ONLY_OPERATIONS:
         return False
-    action = _ACTION.search(context.message)
-    if action is None:
-        return True
-    if action.group(1).rstrip(".") != "kms:Decrypt":
+    parsed = parse_denial(context.code, context.message)
+    if parsed.shape != "explicit" or parsed.action is None:
+        return parsed.shape in ("bare", "ciphertext", "other")
+    if parsed.action != "kms:Decrypt":
         return False
-    resource = _RESOURCE.search(context.message)
-    if resource is None or context.dest_key_arn is None:
+    if parsed.resource is None or context.dest_key_arn is None:
         return True
-    named = resource.group(1).rstrip(".")
-    return (
-        named == context.dest_key_arn or named.split("/")[-1] == context.dest_key_arn.split("/")[-1]
-    )
+    return parsed.resource.split("/")[-1] == context.dest_key_arn.split("/")[-1]

@@ -30,7 +30,9 @@ def test_records_finished_objects_and_uploads(tmp_path: Path) -> None:
     with open_journal(path) as journal:
         journal.record_copied("s3://src/p/a", '"e1"', "s3://dst/q/a", 10)
         journal.intend_upload("s3://dst/q/big", "s3://src/p/big")
-        journal.upload_started("s3://dst/q/big", "s3://src/p/big", "U1", '"big-2"', 5 << 20)
+        journal.upload_started(
+            "s3://dst/q/big", "s3://src/p/big", "U1", '"big-2"', 5 << 20, "stream"
+        )
         journal.part_done("U1", {"PartNumber": 1, "ETag": '"p1"'})
         journal.part_done("U1", {"PartNumber": 2, "ETag": '"p2"', "ChecksumCRC32": "AA=="})
     with open_journal(path) as journal:
@@ -39,10 +41,11 @@ def test_records_finished_objects_and_uploads(tmp_path: Path) -> None:
         assert not journal.is_copied("s3://src/p/b", '"e1"', "s3://dst/q/b")
         upload = journal.upload_for("s3://dst/q/big")
         assert upload is not None
-        assert (upload.upload_id, upload.source_etag, upload.part_size) == (
+        assert (upload.upload_id, upload.source_etag, upload.part_size, upload.strategy) == (
             "U1",
             '"big-2"',
             5 << 20,
+            "stream",
         )
         assert journal.parts_of("U1") == {
             1: {"PartNumber": 1, "ETag": '"p1"'},
