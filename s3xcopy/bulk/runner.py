@@ -214,7 +214,17 @@ class BulkRun(Iterator[ObjectOutcome]):
 
     def close(self) -> None:
         """Cancel if still running and wait for the threads to wind down."""
-        if self._started and not self._finished:
+        with self._lock:
+            never_started = not self._started
+            self._started = True
+        if never_started:  # nothing ran: just let go of the journal and the pool
+            self._finished = True
+            if self.journal is not None:
+                self.journal.close()
+            if self._executor is not None and self._owns_executor:
+                self._executor.shutdown(wait=False)
+            return
+        if not self._finished:
             self.cancel()
             for _ in self:
                 pass

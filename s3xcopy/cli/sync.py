@@ -156,6 +156,14 @@ def run_bulk(args: argparse.Namespace, kind: str) -> int:
     with sigterm_as_interrupt():
         summary = _drive(bulk, printer)
     if summary is None:
+        printer.error(
+            "stopped without waiting: multipart uploads in flight may be left open"
+            + (
+                f" (run the same command again to resume from {args.journal})"
+                if args.journal
+                else ""
+            )
+        )
         return int(ExitCode.INTERRUPTED)
     printer.summary(summary)
     if summary.interrupted and args.journal and not args.dryrun:

@@ -363,3 +363,27 @@ def test_cancel_stops_the_run_and_reports_interrupted(moto_s3: Any) -> None:
     assert run.summary.objects < 30
     assert len(rest) < 29
     assert bulk_exit_code(run.summary) is ExitCode.INTERRUPTED
+
+
+def test_a_run_closed_before_it_starts_lets_go_of_its_journal(moto_s3: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "run.db"
+    run = start(FaultyClient(moto_s3), "cp", "s3://src/p/", "s3://dst/q/", journal=journal)
+    run.close()
+    with pytest.raises(StopIteration):
+        next(run)
+    again = start(FaultyClient(moto_s3), "cp", "s3://src/p/", "s3://dst/q/", journal=journal)
+    assert again.result().objects == 0  # the journal was free to open
+
+
+def test_a_non_empty_key_ending_in_a_slash_fails_clearly_and_alone(moto_s3: Any) -> None:
+    """A known limit (docs/bulk.md): the engine reads such a key as a prefix."""
+    put(moto_s3, "src", "p/odd/", b"not a folder marker")
+    put(moto_s3, "src", "p/fine")
+    outcomes = list(start(FaultyClient(moto_s3), "cp", "s3://src/p/", "s3://dst/q/"))
+    assert by_status(outcomes) == {
+        "copy:copied": ["s3://dst/q/fine"],
+        "copy:failed": ["s3://dst/q/odd/"],
+    }
+    failed = next(o for o in outcomes if o.status == "failed")
+    assert failed.error is not None
+    assert "not a prefix" in str(failed.error)
