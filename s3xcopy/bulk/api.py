@@ -185,15 +185,8 @@ def _start(
     cancel = cancel or threading.Event()
     if gate is None:
         gate = AdaptiveGate(job.config.max_concurrency, cancel=cancel)
-    opened = None
-    if journal is not None:
-        opened = Journal.open(
-            journal,
-            source=f"s3://{job.source.bucket}/{job.source_prefix}",
-            dest=f"s3://{job.dest.bucket}/{job.dest_prefix}",
-            readonly=dryrun,
-        )
     executor = ThreadPoolExecutor(job.config.max_concurrency, thread_name_prefix="s3xcopy-part")
+    opened = None
     try:
         engine = build_engine(
             job.config,
@@ -209,10 +202,15 @@ def _start(
             executor=executor,
             sleep=_interruptible_sleep(cancel),
         )
+        if journal is not None:  # last: bad input elsewhere must not leave a new file behind
+            opened = Journal.open(
+                journal,
+                source=f"s3://{job.source.bucket}/{job.source_prefix}",
+                dest=f"s3://{job.dest.bucket}/{job.dest_prefix}",
+                readonly=dryrun,
+            )
     except BaseException:
         executor.shutdown(wait=False)
-        if opened is not None:
-            opened.close()
         raise
     return BulkRun(job, engine, gate=gate, executor=executor, journal=opened, cancel=cancel)
 

@@ -10,6 +10,8 @@ again to resume).
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -178,6 +180,12 @@ def _drive(bulk: BulkRun, printer: Printer) -> BulkSummary | None:
     try:
         for outcome in bulk:
             printer.outcome(outcome)
+    except BrokenPipeError:
+        # stdout was closed (``| head``): stop as for Ctrl-C, quietly, as the docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        bulk.cancel()
+        for _ in bulk:
+            pass
     except KeyboardInterrupt:
         bulk.cancel()
         printer.error("interrupting: waiting for requests in flight (Ctrl-C again to quit now)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,33 @@ def test_single_object_cp_applies_filters_as_aws_s3(
     copied = run_cli("cp", f"s3://{source}/p/a.txt", f"s3://{dest}/q/", "--exclude", "*.csv")
     assert copied.returncode == 0, copied.stderr
     assert sorted(list_keys(client, dest)) == ["q/a.txt"]
+
+
+def test_a_closed_stdout_stops_the_run_quietly(
+    seaweed: SeaweedServer,
+    make_bucket: Any,
+    cli_env: dict[str, str],
+    proxy: FaultProxy,
+) -> None:
+    """``s3xcopy sync ... | head -1``: no traceback, the run stops like an interrupt."""
+    client = fast_client(seaweed)
+    source, dest = make_bucket("pipe-src"), make_bucket("pipe-dst")
+    put_objects(client, source, [(f"p/{n:02d}", b"x", {}) for n in range(30)])
+    proxy.delays["CopyObject"] = 0.1
+    command = [
+        sys.executable, "-m", "s3xcopy", "sync", f"s3://{source}/p/", f"s3://{dest}/q/",
+        "--max-concurrency", "1", "--endpoint-url", proxy.endpoint_url,
+    ]  # fmt: skip
+    child = subprocess.Popen(
+        command, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stderr is not None
+    first = child.stdout.readline()
+    child.stdout.close()
+    err = child.stderr.read()
+    child.wait(timeout=60)
+    assert first.startswith("copy: ")
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    assert "summary: copied" in err
+    assert len(list_keys(client, dest)) < 30
