@@ -74,7 +74,9 @@ PartWork = Callable[[CopyPlan, str, PartRange, threading.Event], PartEntry]
 #: with checksums); returns extra Complete arguments.
 BeforeComplete = Callable[[CopyPlan, dict[int, PartEntry]], Mapping[str, Any]]
 #: Operations whose denial may mean "the destination identity cannot read the source".
-SOURCE_READING_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})
+#: Requests in which the copying identity reads the source (the preflight's canary GetObject
+#: reads it with that identity too).
+SOURCE_READING_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy", "GetObject"})
 
 
 @dataclass(frozen=True)
@@ -397,7 +399,9 @@ class CopyEngine:
                 plan, facts, resume=resume, observer=observer,
                 keep_upload_on_interrupt=keep_upload_on_interrupt, attempt=attempt,
             )  # fmt: skip
-            if plan.strategy == "stream":
+            if plan.strategy == "stream" and self.config.stream != "always":
+                # The engine chose to stream (two endpoints, resuming a stream): say why.
+                # A stream the caller asked for is not a change of strategy.
                 result = dataclasses.replace(result, fallback=result.fallback or plan.reason)
             return result
         except AccessDeniedError as exc:

@@ -159,7 +159,17 @@ def run_preflight(
         read.pop("ChecksumMode", None)
         if facts.size > 0:
             read["Range"] = "bytes=0-0"
-        canary.step("GetObject", lambda: _drain(engine.source("GetObject", **read)), "1 byte")
+        # A server-side copy reads the source with the copying (destination) identity.
+        got = canary.step("GetObject", lambda: _drain(engine.dest("GetObject", **read)), "1 byte")
+        if engine.source_identity:
+            try:
+                _drain(engine.source("GetObject", **read))
+                notes.append(
+                    "the source identity can read the source: a stream (--stream) would use it"
+                    + ("" if got else " where the copying identity cannot")
+                )
+            except AccessDeniedError:
+                notes.append("the source identity cannot read the source either")
         if facts.tags is not None:  # the multipart plan read them already
             canary.steps.append(ProbeStep("GetObjectTagging", True, "read while planning"))
         elif facts.tag_count and tagging_directive(args) == "COPY":

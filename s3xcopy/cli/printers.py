@@ -79,7 +79,10 @@ class Printer:
         if not (self.quiet or self.only_errors):
             self._line(self.out, f"copy: {result.source} to {result.dest}")
         if result.fallback and not self.quiet:
-            self._line(self.err, f"warning: {result.source}: {result.fallback}")
+            # A strategy change forced by a refusal is a warning (a policy wants fixing);
+            # one chosen for other reasons (two endpoints) is a note.
+            label = "warning" if result.findings else "note"
+            self._line(self.err, f"{label}: {result.source}: {result.fallback}")
         self.findings(result.findings)
 
     def _on_failure(self, event: CopyFailed) -> None:

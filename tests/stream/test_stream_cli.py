@@ -64,7 +64,7 @@ def test_cp_between_two_endpoints_streams_and_says_so(
     done = run([f"s3://{src}/k", f"s3://{dst}/k", *endpoints(seaweed, source_seaweed)])
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"copy: s3://{src}/k to s3://{dst}/k\n"
-    assert done.stderr.startswith(f"warning: s3://{src}/k: source and destination are on")
+    assert done.stderr.startswith(f"note: s3://{src}/k: source and destination are on")
     assert "streamed through this machine" in done.stderr
     assert "Traceback" not in done.stderr
     assert s3.get_object(Bucket=dst, Key="k")["Body"].read() == b"0123456789" * 1000

@@ -130,7 +130,8 @@ def test_the_preflight_finds_the_denial_first_and_the_copy_streams(
     )
     assert result.strategy == "stream"
     assert result.fallback is not None
-    assert result.fallback.startswith("preflight: the multipart path is denied at UploadPartCopy")
+    # The canary reads the source with the copying identity, as a server-side copy would.
+    assert result.fallback.startswith("preflight: the multipart path is denied at GetObject")
     changed = [(e.old, e.new) for e in events if isinstance(e, StrategyChanged)]
     assert changed == [("multipart", "stream")]  # before any part: no server-side attempt
     assert read(setup, "preflight")[0] == data
