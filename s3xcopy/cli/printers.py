@@ -168,7 +168,8 @@ class Printer:
             result = outcome.result
             if result is not None:
                 if result.fallback and not self.quiet:
-                    self._line(self.err, f"warning: {result.source}: {result.fallback}")
+                    label = "warning" if result.findings else "note"  # as for a single cp
+                    self._line(self.err, f"{label}: {result.source}: {result.fallback}")
                 self.findings(result.findings)
         elif outcome.status == "failed" and outcome.error is not None:
             if not self.quiet:
