@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -146,3 +147,14 @@ def test_summary_in_json_is_the_last_record_with_totals() -> None:
     assert record["event"] == "summary"
     assert (record["objects"], record["bytes"], record["throughput"]) == (1, 10, 20.0)
     assert [f["code"] for f in record["findings"]] == ["dest-kms-decrypt"]
+
+
+def test_a_strategy_change_is_a_note_unless_a_finding_explains_it() -> None:
+    note = dataclasses.replace(RESULT, fallback="streamed: another endpoint")
+    outcome = ObjectOutcome("copy", "copied", A, B, 5, result=note)
+    assert printed(outcome)[1] == f"note: {A}: streamed: another endpoint\n"
+    denied_first = dataclasses.replace(
+        RESULT, fallback="copied with CopyObject", findings=(FINDING,)
+    )
+    outcome = ObjectOutcome("copy", "copied", A, B, 5, result=denied_first)
+    assert printed(outcome)[1].startswith(f"warning: {A}: copied with CopyObject\n")
