@@ -50,15 +50,17 @@ class _FilterAction(argparse.Action):
 def add_bulk_options(parser: argparse.ArgumentParser, *, sync: bool) -> None:
     """Flags of commands that copy many objects (filters, journal; sync's comparisons)."""
     group = parser.add_argument_group("many objects (as aws s3)")
-    for flag, verb in (("--exclude", "skip"), ("--include", "copy again")):
+    for flag, verb in (
+        ("--exclude", "leave out keys matching PATTERN (*, ?, [seq]) below the prefix"),
+        ("--include", "take back keys matching PATTERN that an earlier --exclude left out"),
+    ):
         group.add_argument(
             flag,
             action=_FilterAction,
             dest="filters",
             default=[],
             metavar="PATTERN",
-            help=f"{verb} keys matching PATTERN (*, ?, [seq]) below the prefix; later "
-            "--include/--exclude flags win over earlier ones",
+            help=f"{verb}; the last matching --include/--exclude decides, as in aws s3",
         )
     group.add_argument(
         "--journal",
