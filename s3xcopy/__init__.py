@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .api import copy_object
+from .bulk import BulkRun, BulkSummary, ObjectOutcome, copy_prefix, sync_prefix
 from .config import CopyConfig
 from .errors import (
     AccessDeniedError,
@@ -21,16 +22,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessDeniedError",
+    "BulkRun",
+    "BulkSummary",
     "CopyConfig",
     "CopyInterruptedError",
     "CopyResult",
     "Finding",
     "InvalidInputError",
     "NotFoundError",
+    "ObjectOutcome",
     "S3Location",
     "S3xCopyError",
     "SourceChangedError",
     "VerificationError",
     "__version__",
     "copy_object",
+    "copy_prefix",
+    "sync_prefix",
 ]

@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from ..api import build_engine, progress_listener
-from ..errors import S3xCopyError
+from ..errors import InvalidInputError, S3xCopyError
 from ..events import Event
 from ..location import S3Location
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
@@ -41,9 +41,17 @@ def register(subparsers: Any) -> None:
         ),
         epilog=EXIT_CODES_HELP,
     )
+    from .sync import add_bulk_options  # sync imports this module: import late
+
     parser.add_argument("source", metavar="SRC", help="s3://bucket/key[?versionId=ID]")
     parser.add_argument("dest", metavar="DST", help="s3://bucket/key, or s3://bucket/prefix/")
+    parser.add_argument(
+        "--recursive",
+        action="store_true",
+        help="copy every object under the SRC prefix to the DST prefix (as aws s3 cp)",
+    )
     add_copy_options(parser)
+    add_bulk_options(parser, sync=False)
     parser.set_defaults(run=run)
 
 
@@ -81,8 +89,18 @@ def wants_progress(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .sync import run_bulk, single_object_filtered_out
+
+    if args.recursive:
+        return run_bulk(args, "cp")
     printer = printer_for(args)
     try:
+        if args.journal:
+            raise InvalidInputError(
+                "--journal needs --recursive (it records a run of many objects)"
+            )
+        if single_object_filtered_out(args):
+            return int(ExitCode.OK)  # aws s3 cp: an excluded object is not copied, silently
         config = copy_config(args)
         dest_args = extra_args(args)
         source = S3Location.parse(args.source)

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s3xcopy.cli.preflight",
     "s3xcopy.cli.policy",
     "s3xcopy.cli.bench",
+    "s3xcopy.cli.sync",
 )
 
 Runner = Callable[[argparse.Namespace], int]

@@ -13,10 +13,12 @@ import textwrap
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from ..bulk.results import BulkSummary, ObjectOutcome
 from ..errors import S3xCopyError
 from ..events import CopyFailed, CopyPlanned, CopySucceeded, Event
 from ..findings import Finding
 from ..planning import CopyPlan
+from ..units import format_size
 
 
 def finding_lines(finding: Finding) -> list[str]:
@@ -150,6 +152,73 @@ class Printer:
             "error": {"code": error.code, "message": error.message, "operation": error.operation},
         }
 
+    # --- bulk runs (cp --recursive, sync) ---------------------------------------------
+
+    def outcome(self, outcome: ObjectOutcome) -> None:
+        """One object of a bulk run: the line ``aws s3`` prints for it (nothing when skipped)."""
+        if self.json_lines:
+            self._json(self.outcome_record(outcome))
+            return
+        verb = outcome.action
+        target = f"{outcome.source} to {outcome.dest}" if verb == "copy" else outcome.dest
+        if outcome.status in ("copied", "deleted", "dryrun"):
+            if not (self.quiet or self.only_errors):
+                prefix = "(dryrun) " if outcome.status == "dryrun" else ""
+                self._line(self.out, f"{prefix}{verb}: {target}")
+            result = outcome.result
+            if result is not None:
+                if result.fallback and not self.quiet:
+                    label = "warning" if result.findings else "note"  # as for a single cp
+                    self._line(self.err, f"{label}: {result.source}: {result.fallback}")
+                self.findings(result.findings)
+        elif outcome.status == "failed" and outcome.error is not None:
+            if not self.quiet:
+                self._line(self.err, f"{verb} failed: {target} {outcome.error}")
+            self.findings(outcome.error.findings)
+        if outcome.warning and not self.quiet:
+            self._line(self.err, f"warning: {outcome.warning}")
+
+    def outcome_record(self, outcome: ObjectOutcome) -> dict[str, Any]:
+        """The JSON line of one object of a bulk run (``copied`` as for a single cp)."""
+        if outcome.status == "copied" and outcome.result is not None:
+            return {"event": "copied", **outcome.result.to_dict()}
+        if outcome.status == "failed" and outcome.error is not None:
+            record = self.failure_record(outcome.source or "", outcome.dest, outcome.error, None)
+            record.update(action=outcome.action, size=outcome.size)
+            if outcome.action == "delete":
+                record["source"] = None
+            return record
+        record = {
+            "event": outcome.status,
+            "action": outcome.action,
+            "source": outcome.source,
+            "dest": outcome.dest,
+            "size": outcome.size,
+            "reason": outcome.reason,
+        }
+        if outcome.warning:
+            record["warning"] = outcome.warning
+        return record
+
+    def summary(self, summary: BulkSummary) -> None:
+        """The totals of a bulk run: last JSON line, or one line on stderr."""
+        if self.json_lines:
+            self._json({"event": "summary", **summary.to_dict()})
+            return
+        if summary.error is not None:
+            self.error(str(summary.error))
+            self.findings(summary.error.findings)
+        if self.quiet or self.only_errors:
+            return
+        self._line(self.err, summary_line(summary))
+        if summary.delete_skipped:
+            why = "the run was interrupted" if summary.interrupted else "not every copy succeeded"
+            self._line(
+                self.err,
+                f"warning: --delete left {summary.delete_skipped:,} destination keys in place "
+                f"because {why}",
+            )
+
     def _json(self, record: dict[str, Any]) -> None:
         self._line(self.out, json.dumps(record, default=str, ensure_ascii=False))
 
@@ -157,3 +226,31 @@ class Printer:
     def _line(stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
         stream.flush()
+
+
+def summary_line(summary: BulkSummary) -> str:
+    """``summary: copied 2,000 objects (1.2 GiB), skipped 0, failed 0, deleted 0 in 3.1 s ...``"""
+    if summary.dryrun:
+        text = (
+            f"summary (dryrun): would copy {summary.objects:,} objects "
+            f"({format_size(summary.bytes)}), skip {summary.skipped:,}"
+        )
+        text += f", delete {summary.deleted:,}" if summary.deleted else ""
+        return text
+    rate = format_size(int(summary.throughput)) + "/s"
+    objects_rate = summary.objects / summary.seconds if summary.seconds > 0 else 0.0
+    text = (
+        f"summary: copied {summary.objects:,} objects ({format_size(summary.bytes)}), "
+        f"skipped {summary.skipped:,}, failed {summary.failed:,}, deleted {summary.deleted:,} "
+        f"in {summary.seconds:.1f} s ({rate}, {objects_rate:.0f} objects/s)"
+    )
+    if summary.throttled:
+        text += f"; S3 throttled {summary.throttled:,} requests"
+        if summary.lowest_rate is not None and summary.rate_before_throttling is not None:
+            text += (
+                f", request rate lowered from {summary.rate_before_throttling:.0f}/s "
+                f"to {summary.lowest_rate:.0f}/s"
+            )
+    if summary.interrupted:
+        text += "; interrupted"
+    return text

@@ -1,0 +1,160 @@
+"""The printer for bulk runs: aws s3's lines per object, JSON records, findings once, summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import pytest
+
+from s3xcopy import AccessDeniedError, CopyResult, Finding, S3xCopyError
+from s3xcopy.bulk import BulkSummary, ObjectOutcome
+from s3xcopy.cli.printers import Printer, summary_line
+
+A, B = "s3://src/p/a.txt", "s3://dst/q/a.txt"
+RESULT = CopyResult(A, B, "single", 5, None, 1, '"e"', None, 0.01)
+FINDING = Finding(
+    code="dest-kms-decrypt", action="kms:Decrypt",
+    resource="arn:aws:kms:us-east-1:111122223333:key/k", policy="key-policy",
+    account="111122223333", principal=None, statement={"Effect": "Allow"},
+    certainty="inferred", summary="the destination key does not let the copier decrypt",
+)  # fmt: skip
+
+
+def denied(n: int) -> ObjectOutcome:
+    error = AccessDeniedError("Access Denied", operation="UploadPartCopy", code="AccessDenied")
+    error.findings = (FINDING,)
+    return ObjectOutcome("copy", "failed", f"s3://src/p/{n}", f"s3://dst/q/{n}", 9, error=error)
+
+
+OUTCOMES = {
+    "copied": ObjectOutcome("copy", "copied", A, B, 5, "listed", result=RESULT),
+    "dryrun": ObjectOutcome("copy", "dryrun", A, B, 5, "not at the destination"),
+    "deleted": ObjectOutcome("delete", "deleted", None, "s3://dst/q/old", 3, "not at the source"),
+    "dryrun-delete": ObjectOutcome("delete", "dryrun", None, "s3://dst/q/old", 3),
+    "skipped": ObjectOutcome("copy", "skipped", A, B, 5, "same size, destination not older"),
+    "interrupted": ObjectOutcome("copy", "interrupted", A, B, 5),
+    "failed": ObjectOutcome(
+        "copy", "failed", A, B, 5, error=S3xCopyError("boom", operation="CopyObject", code="X")
+    ),
+    "delete-failed": ObjectOutcome(
+        "delete",
+        "failed",
+        None,
+        "s3://dst/q/old",
+        3,
+        error=AccessDeniedError("Access Denied", operation="DeleteObjects", code="AccessDenied"),
+    ),
+    "archived": ObjectOutcome(
+        "copy", "skipped", A, B, 5, "archived", warning="Skipping s3://src/p/a.txt: GLACIER"
+    ),
+}
+
+
+def printed(outcome: ObjectOutcome, **options: bool) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    Printer(out=out, err=err, **options).outcome(outcome)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "stdout", "stderr"),
+    [
+        ("copied", f"copy: {A} to {B}\n", ""),
+        ("dryrun", f"(dryrun) copy: {A} to {B}\n", ""),
+        ("deleted", "delete: s3://dst/q/old\n", ""),
+        ("dryrun-delete", "(dryrun) delete: s3://dst/q/old\n", ""),
+        ("skipped", "", ""),
+        ("interrupted", "", ""),
+        ("failed", "", f"copy failed: {A} to {B} boom\n"),
+        ("delete-failed", "", "delete failed: s3://dst/q/old Access Denied\n"),
+        ("archived", "", "warning: Skipping s3://src/p/a.txt: GLACIER\n"),
+    ],
+)
+def test_text_lines_as_aws_s3(name: str, stdout: str, stderr: str) -> None:
+    assert printed(OUTCOMES[name]) == (stdout, stderr)
+
+
+def test_quiet_and_only_show_errors() -> None:
+    for outcome in OUTCOMES.values():
+        assert printed(outcome, quiet=True) == ("", "")
+    assert printed(OUTCOMES["copied"], only_errors=True) == ("", "")
+    assert printed(OUTCOMES["failed"], only_errors=True)[1].startswith("copy failed:")
+
+
+def test_a_finding_is_printed_once_however_many_objects_meet_it() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    printer = Printer(out=out, err=err)
+    for n in range(3):
+        printer.outcome(denied(n))
+    text = err.getvalue()
+    assert text.count("copy failed:") == 3
+    assert text.count("[dest-kms-decrypt]") == 1
+    assert text.count("add this statement") == 1
+
+
+@pytest.mark.parametrize("name", sorted(OUTCOMES))
+def test_json_records(name: str) -> None:
+    out, err = printed(OUTCOMES[name], json_lines=True)
+    assert err == ""
+    record = json.loads(out)
+    outcome = OUTCOMES[name]
+    assert record["dest"] == outcome.dest
+    assert record["source"] == outcome.source
+    if name == "copied":
+        assert record["event"] == "copied"
+        assert record["strategy"] == "single"
+    elif outcome.status == "failed":
+        assert record["event"] == "failed"
+        assert record["action"] == outcome.action
+        assert outcome.error is not None
+        assert record["error"]["code"] == outcome.error.code
+    else:
+        assert record["event"] == outcome.status
+        assert record["action"] == outcome.action
+
+
+def test_json_failures_carry_their_findings() -> None:
+    record = json.loads(printed(denied(1), json_lines=True)[0])
+    assert [f["code"] for f in record["findings"]] == ["dest-kms-decrypt"]
+
+
+def test_summary_lines() -> None:
+    done = BulkSummary(objects=2000, bytes=3 * 1024**2, skipped=5, failed=1, deleted=2, seconds=2.0)
+    assert summary_line(done) == (
+        "summary: copied 2,000 objects (3.0 MiB), skipped 5, failed 1, deleted 2 in 2.0 s "
+        "(1.5 MiB/s, 1000 objects/s)"
+    )
+    throttled = BulkSummary(
+        objects=1, bytes=1, skipped=0, failed=0, deleted=0, seconds=1.0,
+        throttled=37, lowest_rate=41.0, rate_before_throttling=310.0,
+    )  # fmt: skip
+    assert summary_line(throttled).endswith(
+        "; S3 throttled 37 requests, request rate lowered from 310/s to 41/s"
+    )
+    dry = BulkSummary(objects=3, bytes=10, skipped=1, failed=0, deleted=1, seconds=0.1, dryrun=True)
+    assert summary_line(dry) == "summary (dryrun): would copy 3 objects (10 B), skip 1, delete 1"
+
+
+def test_summary_in_json_is_the_last_record_with_totals() -> None:
+    out = io.StringIO()
+    summary = BulkSummary(
+        objects=1, bytes=10, skipped=0, failed=0, deleted=0, seconds=0.5, findings=(FINDING,)
+    )
+    Printer(out=out, json_lines=True).summary(summary)
+    record = json.loads(out.getvalue())
+    assert record["event"] == "summary"
+    assert (record["objects"], record["bytes"], record["throughput"]) == (1, 10, 20.0)
+    assert [f["code"] for f in record["findings"]] == ["dest-kms-decrypt"]
+
+
+def test_a_strategy_change_is_a_note_unless_a_finding_explains_it() -> None:
+    note = dataclasses.replace(RESULT, fallback="streamed: another endpoint")
+    outcome = ObjectOutcome("copy", "copied", A, B, 5, result=note)
+    assert printed(outcome)[1] == f"note: {A}: streamed: another endpoint\n"
+    denied_first = dataclasses.replace(
+        RESULT, fallback="copied with CopyObject", findings=(FINDING,)
+    )
+    outcome = ObjectOutcome("copy", "copied", A, B, 5, result=denied_first)
+    assert printed(outcome)[1].startswith(f"warning: {A}: copied with CopyObject\n")
