@@ -150,6 +150,11 @@ class SeaweedServer:
             # about 1.4 s instead of 2.5 s, and nothing here needs the grace.
             "-volume.preStopSeconds=0",
             "-master.telemetry=false",  # on by default: it would post to an outside URL
+            # Every bucket is a collection with volumes of its own, and by default the volume
+            # count is free disk / 1 GiB: a test session runs out after ~80 buckets. Volumes
+            # are sparse (no preallocation), so many small ones cost no disk.
+            "-master.volumeSizeLimitMB=256",
+            "-volume.max=2000",
             *(f"-{flag}={port}" for flag, port in ports.items()),
             *([f"-s3.config={self.s3_config}"] if self.s3_config else []),
         ]  # fmt: skip
