@@ -103,7 +103,7 @@ def build_engine(
             session,
             endpoint_url=endpoint_url,
             region=region,
-            max_concurrency=config.max_concurrency,
+            max_concurrency=max(config.max_concurrency, config.server_side_concurrency),
         )
         source_client = client
         if source_session is not None or source_region or source_endpoint_url:
@@ -111,7 +111,7 @@ def build_engine(
                 source_session or session,
                 endpoint_url=source_endpoint_url or endpoint_url,
                 region=source_region or region,
-                max_concurrency=config.max_concurrency,
+                max_concurrency=max(config.max_concurrency, config.server_side_concurrency),
             )
         sts = side_client("sts", session, endpoint_url=endpoint_url, region=region)
         kms = side_client("kms", session, endpoint_url=endpoint_url, region=region)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from .errors import InvalidInputError
 from .limits import (
+    DEFAULT_COPY_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MULTIPART_THRESHOLD,
@@ -43,6 +44,9 @@ class CopyConfig:
     credentials, UploadPart with the destination's) only when no server-side copy can
     serve both sides: different endpoints or partitions, or the destination identity
     cannot read the source; ``"always"`` forces it; ``"never"`` forbids it.
+    ``copy_concurrency``: server-side requests in flight (UploadPartCopy parts, objects
+    of a bulk copy); None: 64 while ``max_concurrency`` is at its default (10), else
+    ``max_concurrency`` (see :attr:`server_side_concurrency`).
     """
 
     multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD
@@ -54,6 +58,7 @@ class CopyConfig:
     fallback: bool = True
     wait_for_permissions: float = 0.0
     stream: StreamMode = "auto"
+    copy_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         _require_int("multipart_threshold", self.multipart_threshold, minimum=0)
@@ -69,6 +74,12 @@ class CopyConfig:
             raise InvalidInputError(
                 f"max_concurrency {self.max_concurrency} is above {MAX_CONCURRENCY_LIMIT}"
             )
+        if self.copy_concurrency is not None:
+            _require_int("copy_concurrency", self.copy_concurrency, minimum=1)
+            if self.copy_concurrency > MAX_CONCURRENCY_LIMIT:
+                raise InvalidInputError(
+                    f"copy_concurrency {self.copy_concurrency} is above {MAX_CONCURRENCY_LIMIT}"
+                )
         _require_int("max_attempts", self.max_attempts, minimum=1)
         if self.max_attempts > MAX_ATTEMPTS_LIMIT:
             raise InvalidInputError(
@@ -87,6 +98,21 @@ class CopyConfig:
             raise InvalidInputError(
                 f"stream must be one of {', '.join(STREAM_MODES)}, got {self.stream!r}"
             )
+
+    @property
+    def server_side_concurrency(self) -> int:
+        """Server-side requests in flight: a part copied by S3 costs the client no bytes.
+
+        ``copy_concurrency`` when given; else 64 while ``max_concurrency`` is left at
+        aws s3 cp's 10 (the benchmarks' rule), else ``max_concurrency`` (a cap a caller
+        chose holds everywhere). Streams keep ``max_concurrency``: their parts are bytes
+        in this process's memory.
+        """
+        if self.copy_concurrency is not None:
+            return self.copy_concurrency
+        if self.max_concurrency == DEFAULT_MAX_CONCURRENCY:
+            return DEFAULT_COPY_CONCURRENCY
+        return self.max_concurrency
 
 
 def _require_int(name: str, value: object, *, minimum: int) -> None:

@@ -714,7 +714,13 @@ class CopyEngine:
         entries = dict(done)
         pending = iter([p for p in plan.parts if p.number not in done])
         abandon = threading.Event()  # this copy only: self.cancel may be shared
-        limit = self.config.max_concurrency
+        # Stream parts are bytes in memory: max_concurrency bounds them. Server-side parts
+        # cost the client nothing but a request: server_side_concurrency (64 by default).
+        limit = (
+            self.config.max_concurrency
+            if plan.strategy == "stream"
+            else self.config.server_side_concurrency
+        )
         own = self.executor is None
         executor = self.executor or ThreadPoolExecutor(
             max_workers=max(1, min(limit, len(plan.parts))), thread_name_prefix="s3xcopy-part"

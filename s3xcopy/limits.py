@@ -25,6 +25,10 @@ MAX_TAGS = 10
 #: aws s3 cp's defaults, which s3xcopy keeps as its own so scripts behave the same.
 DEFAULT_MULTIPART_THRESHOLD = 8 * MiB
 DEFAULT_MAX_CONCURRENCY = 10
+#: Server-side requests in flight when max_concurrency is left at its default: a
+#: server-side part moves no bytes through the client, and the benchmarks show
+#: concurrency is the lever for large copies (README, "Part size and concurrency").
+DEFAULT_COPY_CONCURRENCY = 64
 #: Attempts per request (first try included) for throttling and transient faults.
 DEFAULT_MAX_ATTEMPTS = 8
 

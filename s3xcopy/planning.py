@@ -621,7 +621,7 @@ def make_plan(
     if chosen == "single":
         return CopyPlan(facts.location, dest, "single", facts.size, None, (), reason, requests)
     if config.part_size is None:
-        part_size = auto_part_size(facts.size, config.max_concurrency)
+        part_size = auto_part_size(facts.size, config.server_side_concurrency)
     else:
         part_size = fit_part_size(config.part_size, facts.size)
         if part_size != config.part_size:

@@ -184,8 +184,10 @@ def _start(
     )  # fmt: skip
     cancel = cancel or threading.Event()
     if gate is None:
-        gate = AdaptiveGate(job.config.max_concurrency, cancel=cancel)
-    executor = ThreadPoolExecutor(job.config.max_concurrency, thread_name_prefix="s3xcopy-part")
+        gate = AdaptiveGate(job.config.server_side_concurrency, cancel=cancel)
+    executor = ThreadPoolExecutor(
+        job.config.server_side_concurrency, thread_name_prefix="s3xcopy-part"
+    )
     opened = None
     try:
         engine = build_engine(

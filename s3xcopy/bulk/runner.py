@@ -156,7 +156,7 @@ class BulkRun(Iterator[ObjectOutcome]):
         self._cancel = cancel
         self._halt = threading.Event()  # the run failed as a whole: stop producing
         self._workers_count = max(
-            2, min(MAX_WORKERS, WORKERS_PER_SLOT * job.config.max_concurrency)
+            2, min(MAX_WORKERS, WORKERS_PER_SLOT * job.config.server_side_concurrency)
         )
         self._tasks: queue.Queue[_Task | None] = queue.Queue(
             maxsize=QUEUE_PER_WORKER * self._workers_count

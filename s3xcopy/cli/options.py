@@ -100,7 +100,10 @@ def add_transfer_options(parser: argparse.ArgumentParser) -> None:
         help="bytes per part, 5MiB..5GiB (default: automatic, see README)",
     )  # fmt: skip
     group.add_argument(
-        "--max-concurrency", type=int, metavar="N", help="requests in flight (default 10)"
+        "--max-concurrency",
+        type=int,
+        metavar="N",
+        help="requests in flight (default: 64 for server-side copies, 10 for streams)",
     )
     group.add_argument(
         "--max-attempts", type=int, metavar="N",
@@ -200,6 +203,8 @@ def copy_config(args: argparse.Namespace) -> CopyConfig:
         "max_attempts": getattr(args, "max_attempts", None),
     }
     kwargs = {k: v for k, v in given.items() if v is not None}
+    if "max_concurrency" in kwargs:  # the flag caps every kind of request, as in aws s3 cp
+        kwargs["copy_concurrency"] = kwargs["max_concurrency"]
     if getattr(args, "no_verify", False):
         kwargs["verify"] = False
     if getattr(args, "no_fallback", False):

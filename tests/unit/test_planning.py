@@ -318,3 +318,25 @@ def test_facts_from_head() -> None:
     assert (f.size, f.source_parts, f.tag_count, f.bucket_key_enabled) == (3 * KiB, 3, 2, True)
     assert f.checksum == Checksum("CRC64NVME", "TM+ZbTyCcJQ=", "FULL_OBJECT")
     assert f.sse_kms_key_id and f.sse_kms_key_id.endswith("key/k")
+
+
+@pytest.mark.parametrize(
+    ("changes", "server_side"),
+    [
+        ({}, 64),  # left at aws s3 cp's 10: server-side parts scale (no bytes through us)
+        ({"max_concurrency": 4}, 4),  # a cap the caller chose holds everywhere
+        ({"max_concurrency": 200}, 200),
+        ({"copy_concurrency": 16}, 16),
+        ({"max_concurrency": 4, "copy_concurrency": 32}, 32),
+    ],
+)
+def test_server_side_concurrency(changes: dict[str, Any], server_side: int) -> None:
+    config = CopyConfig(**changes)
+    assert config.server_side_concurrency == server_side
+    assert CopyConfig().max_concurrency == 10  # the contract's default is unchanged
+
+
+def test_default_plan_for_a_large_object_uses_the_server_side_concurrency() -> None:
+    plan = make_plan(facts(50 * GiB), DST, CopyConfig())
+    assert plan.part_size == 200 * MiB  # 50 GiB / (64 slots x 4 waves)
+    assert len(plan.parts) == 256
