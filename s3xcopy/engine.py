@@ -125,6 +125,8 @@ class CopyEngine:
     be shared between engines so many copies share one budget of requests in flight.
     ``source_identity``: ``source_client`` has credentials of its own, so a copy the
     destination identity may not read can be streamed with them (``config.stream``).
+    ``lean_copy`` sends CopyObject in place of ``client.copy_object`` (same request and
+    answer, less CPU: :class:`s3xcopy.wire.LeanCopyObject`).
     """
 
     def __init__(
@@ -142,6 +144,7 @@ class CopyEngine:
         sleep: Callable[[float], None] = time.sleep,
         region: str | None = None,
         source_identity: bool = False,
+        lean_copy: Callable[..., Mapping[str, Any]] | None = None,
     ) -> None:
         self.config = config or CopyConfig()
         self.source_identity = source_identity
@@ -158,7 +161,10 @@ class CopyEngine:
             wait_for_permissions=self.config.wait_for_permissions,
             sleep=sleep,
         )
-        self.dest = Caller(client, policy, listener=listener, gate=gate, cancel=self.cancel)
+        self.dest = Caller(
+            client, policy, listener=listener, gate=gate, cancel=self.cancel,
+            senders={"CopyObject": lean_copy} if lean_copy is not None else None,
+        )  # fmt: skip
         self.source = Caller(
             source_client or client, policy, listener=listener, gate=gate, cancel=self.cancel
         )
