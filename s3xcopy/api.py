@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from .calls import RequestGate, translate
-from .clients import s3_client
+from .clients import LazyClient, s3_client
 from .config import CopyConfig
 from .engine import CopyEngine
 from .errors import InvalidInputError
@@ -118,8 +118,13 @@ def build_engine(
                 region=source_region or region,
                 max_concurrency=max(config.max_concurrency, config.server_side_concurrency),
             )
-        sts = side_client("sts", session, endpoint_url=endpoint_url, region=region)
-        kms = side_client("kms", session, endpoint_url=endpoint_url, region=region)
+        # Made on first use: most copies never ask who they are or describe a key.
+        sts = LazyClient(
+            lambda: side_client("sts", session, endpoint_url=endpoint_url, region=region)
+        )
+        kms = LazyClient(
+            lambda: side_client("kms", session, endpoint_url=endpoint_url, region=region)
+        )
         # A second identity lets a copy the destination may not read be streamed with it.
         source_identity = source_session is not None and source_session is not session
         lean_copy = LeanCopyObject.for_client(client, session.get_credentials()) if lean else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -46,6 +48,28 @@ def s3_client(
     )
     fast_timestamps(client)
     return client
+
+
+class LazyClient:
+    """A client made on first use (creating one costs a tenth of a second of CPU).
+
+    Attribute access makes the client once, whichever thread asks first; errors in making
+    it (a bad endpoint) come out of that first use.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._make()
+                client = self._client
+        return getattr(client, name)
 
 
 def fast_timestamps(client: Any) -> None:
