@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.parsers import ResponseParserFactory
 
+from .responses import ListingParserFactory
 from .timestamps import parse_timestamp
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def s3_client(
         region_name=region or session.region_name,
         config=client_config(max_concurrency),
     )
-    fast_timestamps(client)
+    fast_parsing(client)
     return client
 
 
@@ -72,10 +73,13 @@ class LazyClient:
         return getattr(client, name)
 
 
-def fast_timestamps(client: Any) -> None:
-    """Give ``client`` a response parser with :func:`~s3xcopy.timestamps.parse_timestamp`.
+def fast_parsing(client: Any) -> None:
+    """Give ``client`` botocore's parser with faster parts: same values, less CPU.
 
-    Same values, a twentieth of the CPU (a listing page has 1,000 timestamps). botocore
+    Timestamps with :func:`~s3xcopy.timestamps.parse_timestamp` (a twentieth of the CPU;
+    a listing page has 1,000 of them) and listed objects with
+    :class:`~s3xcopy.responses.ListingParser` (a per-shape plan in place of a generic
+    walk). botocore
     has no public hook for one client's parser, so this sets the client's own parser
     factory (the session's, shared with other clients, is left alone); a client without
     one keeps botocore's parser.
@@ -84,7 +88,7 @@ def fast_timestamps(client: Any) -> None:
     shared = getattr(endpoint, "_response_parser_factory", None)
     if not isinstance(shared, ResponseParserFactory):
         return
-    own = ResponseParserFactory()
+    own = ListingParserFactory()
     own.set_parser_defaults(
         **{**getattr(shared, "_defaults", {}), "timestamp_parser": parse_timestamp}
     )
