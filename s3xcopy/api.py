@@ -13,13 +13,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from .calls import RequestGate, translate
-from .clients import s3_client
+from .clients import LazyClient, s3_client
 from .config import CopyConfig
 from .engine import CopyEngine
 from .errors import InvalidInputError
 from .events import BytesCopied, CopyPlanned, Event, Listener, StrategyChanged
 from .location import S3Location
 from .results import CopyResult
+from .wire import LeanCopyObject
 
 Progress = bool | Callable[[int], None] | None
 
@@ -92,12 +93,16 @@ def build_engine(
     gate: RequestGate | None = None,
     executor: Executor | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    lean: bool = False,
 ) -> CopyEngine:
     """A CopyEngine with s3xcopy's clients for these credentials and endpoints.
 
     ``sleep`` is the retry backoff's sleep; tests pass a fake so they never wait.
+    ``lean``: send CopyObject with :class:`~s3xcopy.wire.LeanCopyObject` (bulk copies of
+    small objects, where botocore's per-request CPU is the bottleneck).
     """
     config = config or CopyConfig()
+    session = session or boto3.session.Session()
     try:
         client = s3_client(
             session,
@@ -113,10 +118,16 @@ def build_engine(
                 region=source_region or region,
                 max_concurrency=max(config.max_concurrency, config.server_side_concurrency),
             )
-        sts = side_client("sts", session, endpoint_url=endpoint_url, region=region)
-        kms = side_client("kms", session, endpoint_url=endpoint_url, region=region)
+        # Made on first use: most copies never ask who they are or describe a key.
+        sts = LazyClient(
+            lambda: side_client("sts", session, endpoint_url=endpoint_url, region=region)
+        )
+        kms = LazyClient(
+            lambda: side_client("kms", session, endpoint_url=endpoint_url, region=region)
+        )
         # A second identity lets a copy the destination may not read be streamed with it.
         source_identity = source_session is not None and source_session is not session
+        lean_copy = LeanCopyObject.for_client(client, session.get_credentials()) if lean else None
     except ValueError as exc:  # botocore: "Invalid endpoint: ..."
         raise InvalidInputError(str(exc)) from exc
     except BotoCoreError as exc:
@@ -134,6 +145,7 @@ def build_engine(
         sleep=sleep,
         region=region or client.meta.region_name,
         source_identity=source_identity,
+        lean_copy=lean_copy,
     )
 
 

@@ -118,7 +118,11 @@ def translate(exc: BaseException, operation: str | None) -> S3xCopyError:
 
 
 class Caller:
-    """Sends requests on one client: retries, gate, retry events, error translation."""
+    """Sends requests on one client: retries, gate, retry events, error translation.
+
+    ``senders`` send some operations in place of the client's own methods (the lean
+    CopyObject of :mod:`s3xcopy.wire`); they answer and fail as the client would.
+    """
 
     def __init__(
         self,
@@ -128,12 +132,14 @@ class Caller:
         listener: Listener | None = None,
         gate: RequestGate | None = None,
         cancel: threading.Event | None = None,
+        senders: Mapping[str, Callable[..., Mapping[str, Any]]] | None = None,
     ) -> None:
         self.client = client
         self.policy = policy
         self.listener = listener
         self.gate = gate
         self.cancel = cancel
+        self.senders = dict(senders or {})
 
     def __call__(
         self, operation: str, *, abandon: threading.Event | None = None, **kwargs: Any
@@ -143,7 +149,9 @@ class Caller:
         Retries stop early when ``abandon`` (this copy is failing) or the caller-wide
         ``cancel`` (everything is stopping) is set.
         """
-        method = cast(Callable[..., Mapping[str, Any]], getattr(self.client, xform_name(operation)))
+        method = self.senders.get(operation) or cast(
+            Callable[..., Mapping[str, Any]], getattr(self.client, xform_name(operation))
+        )
         bucket, key = str(kwargs.get("Bucket", "")), str(kwargs.get("Key", ""))
 
         def on_retry(exc: BaseException, attempt: int, delay: float) -> None:
@@ -154,11 +162,19 @@ class Caller:
             if self.listener is not None:
                 self.listener(RequestRetried(operation, attempt, error_code(exc), delay))
 
+        try:  # the first attempt needs no retry machinery: most requests succeed at once
+            return dict(self._send_once(method, operation, bucket, key, kwargs))
+        except (ClientError, BotoCoreError) as exc:
+            failed: list[BaseException] = [exc]
+
+        def attempt() -> Mapping[str, Any]:
+            if failed:  # tenacity judges the first attempt's failure as if it had sent it
+                raise failed.pop()
+            return self._send_once(method, operation, bucket, key, kwargs)
+
         retrying = self.policy.retrying(on_retry)
         try:
-            for attempt in retrying:
-                with attempt:
-                    return dict(self._send_once(method, operation, bucket, key, kwargs))
+            return dict(retrying(attempt))
         except (ClientError, BotoCoreError) as exc:
             error = translate(exc, operation)
             attempts = retrying.statistics.get("attempt_number", 1)
@@ -166,7 +182,6 @@ class Caller:
                 error.message += f" (after {attempts} attempts)"
                 error.args = (error.message,)
             raise error from exc
-        raise AssertionError("unreachable: tenacity reraises")
 
     def _send_once(
         self,

@@ -42,13 +42,14 @@ from .events import (
     Listener,
     StrategyChanged,
 )
-from .facts import SourceFacts, checksum_from
+from .facts import SourceFacts, checksum_from, etag_proves_copy
 from .findings import Finding
 from .location import S3Location
 from .planning import (
     CopyPlan,
     Endpoint,
     PartRange,
+    listing_suffices,
     make_plan,
     needs_source_tags,
     resolve_dest,
@@ -124,6 +125,8 @@ class CopyEngine:
     be shared between engines so many copies share one budget of requests in flight.
     ``source_identity``: ``source_client`` has credentials of its own, so a copy the
     destination identity may not read can be streamed with them (``config.stream``).
+    ``lean_copy`` sends CopyObject in place of ``client.copy_object`` (same request and
+    answer, less CPU: :class:`s3xcopy.wire.LeanCopyObject`).
     """
 
     def __init__(
@@ -141,6 +144,7 @@ class CopyEngine:
         sleep: Callable[[float], None] = time.sleep,
         region: str | None = None,
         source_identity: bool = False,
+        lean_copy: Callable[..., Mapping[str, Any]] | None = None,
     ) -> None:
         self.config = config or CopyConfig()
         self.source_identity = source_identity
@@ -157,7 +161,10 @@ class CopyEngine:
             wait_for_permissions=self.config.wait_for_permissions,
             sleep=sleep,
         )
-        self.dest = Caller(client, policy, listener=listener, gate=gate, cancel=self.cancel)
+        self.dest = Caller(
+            client, policy, listener=listener, gate=gate, cancel=self.cancel,
+            senders={"CopyObject": lean_copy} if lean_copy is not None else None,
+        )  # fmt: skip
         self.source = Caller(
             source_client or client, policy, listener=listener, gate=gate, cancel=self.cancel
         )
@@ -178,10 +185,20 @@ class CopyEngine:
         resume: ResumeState | None = None,
         observer: MultipartObserver | None = None,
         keep_upload_on_interrupt: bool = False,
+        listed: SourceFacts | None = None,
     ) -> CopyResult:
-        """Copy one object; return what was done or raise an S3xCopyError subclass."""
-        started = time.monotonic()
+        """Copy one object; return what was done or raise an S3xCopyError subclass.
+
+        ``listed``: the source's facts from a listing (bulk copies). When they suffice
+        (:func:`~s3xcopy.planning.listing_suffices`) the copy is planned from them, with
+        no HeadObject of the source, and verified by the copy's own ETag when it can be.
+        """
         args = dict(extra_args or {})
+        if listed is not None and resume is None:
+            result = self._copy_listed(listed, dest, args)
+            if result is not None:
+                return result
+        started = time.monotonic()
         preflight_note: str | None = None
         preflight_findings: tuple[Finding, ...] = ()
         try:
@@ -218,6 +235,87 @@ class CopyEngine:
         result = dataclasses.replace(result, seconds=time.monotonic() - started)
         self._emit(CopySucceeded(result))
         return result
+
+    def _copy_listed(
+        self, listed: SourceFacts, dest: S3Location, args: Mapping[str, Any]
+    ) -> CopyResult | None:
+        """One CopyObject planned from the listing; None when the full path must copy instead.
+
+        The full path takes over when the listing does not suffice, and after a refusal
+        (AccessDenied, NotFound): it reads the source, then diagnoses, falls back or streams
+        as it always does, so a refused copy reports exactly what it did before.
+        """
+        if listing_suffices(listed, self.config, args) or self.server_side_obstacle():
+            return None
+        started = time.monotonic()
+        source = listed.location
+        try:
+            plan = make_plan(listed, dest, self.config, args)
+            self._emit(CopyPlanned(plan))
+            try:
+                answer = self.dest("CopyObject", **plan.requests.copy_object)
+            except SourceChangedError as exc:
+                raise SourceChangedError(
+                    f"source {plan.source} changed since it was listed (its ETag is no "
+                    f"longer {listed.etag}); nothing was written",
+                    operation=exc.operation,
+                    code=exc.code,
+                ) from exc.__cause__
+            except (AccessDeniedError, NotFoundError):
+                return None
+            except CopyInterruptedError:
+                raise
+            except S3xCopyError as exc:
+                if _diagnosable(exc):
+                    facts = self._read_listed(listed, args) or listed
+                    exc.findings = diagnose(self.denial_context(exc, plan, facts, args))
+                self._check_dest_bucket(plan, exc)
+                raise
+            self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
+            written: Mapping[str, Any] = answer.get("CopyObjectResult", {})
+            etag = _quoted(written.get("ETag") or "")
+            version_id = answer.get("VersionId")
+            if self.config.verify and not etag_proves_copy(listed.etag, answer):
+                facts = listed
+                if self._may_compare_checksums(listed, written):
+                    facts = dataclasses.replace(
+                        listed, checksum=(self._read_listed(listed, args) or listed).checksum
+                    )
+                etag = self._verify(plan, facts, written, version_id) or etag
+        except S3xCopyError as exc:
+            self._emit(CopyFailed(str(source), str(dest), exc))
+            raise
+        result = CopyResult(
+            source=str(plan.source),
+            dest=str(plan.dest),
+            strategy="single",
+            size=plan.size,
+            part_size=None,
+            parts=1,
+            etag=etag,
+            version_id=version_id,
+            seconds=time.monotonic() - started,
+        )
+        self._emit(CopySucceeded(result))
+        return result
+
+    @staticmethod
+    def _may_compare_checksums(listed: SourceFacts, written: Mapping[str, Any]) -> bool:
+        """The copy has a checksum of the algorithm the listing names for the source."""
+        dest = checksum_from(written)
+        return (
+            listed.checksum is not None
+            and dest is not None
+            and dest.algorithm == listed.checksum.algorithm
+        )
+
+    def _read_listed(self, listed: SourceFacts, args: Mapping[str, Any]) -> SourceFacts | None:
+        """The listed source's facts from HeadObject, if it is still the object listed."""
+        try:
+            facts = self.inspect(listed.location, args)
+        except S3xCopyError:
+            return None  # gone or unreadable since: the listing's facts are all there is
+        return facts if facts.etag.strip('"') == listed.etag.strip('"') else None
 
     def _preflight(
         self, plan: CopyPlan, facts: SourceFacts, args: Mapping[str, Any]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,15 +25,27 @@ CHECKSUM_FIELDS: Mapping[str, str] = {
 }
 #: Algorithms S3 can compute over a whole multipart object (the others are per-part only).
 FULL_OBJECT_ALGORITHMS = frozenset({"CRC64NVME", "CRC32", "CRC32C"})
+#: Server-side encryption whose objects' ETags are not the MD5 of their bytes (SSE-C: neither).
+OPAQUE_ETAG_ENCRYPTION = frozenset({"aws:kms", "aws:kms:dsse"})
+_MD5_HEX = re.compile(r"[0-9a-fA-F]{32}")
 
 
 @dataclass(frozen=True)
 class Checksum:
-    """A checksum S3 stored with an object: algorithm, base64 value, FULL_OBJECT or COMPOSITE."""
+    """A checksum S3 stored with an object: algorithm, base64 value, FULL_OBJECT or COMPOSITE.
+
+    A listing names the algorithm and type but not the value: ``value`` is then "", and
+    such a checksum is never compared (:attr:`known` is False).
+    """
 
     algorithm: str
     value: str
     type: str
+
+    @property
+    def known(self) -> bool:
+        """The value was read (HeadObject, a write's answer), not just the algorithm listed."""
+        return bool(self.value)
 
     @property
     def is_full_object(self) -> bool:
@@ -41,7 +54,13 @@ class Checksum:
 
     def comparable_with(self, other: Checksum) -> bool:
         """True when equal values mean equal bytes: same algorithm, both over the whole object."""
-        return self.algorithm == other.algorithm and self.is_full_object and other.is_full_object
+        return (
+            self.known
+            and other.known
+            and self.algorithm == other.algorithm
+            and self.is_full_object
+            and other.is_full_object
+        )
 
 
 def checksum_from(answer: Mapping[str, Any]) -> Checksum | None:
@@ -51,6 +70,24 @@ def checksum_from(answer: Mapping[str, Any]) -> Checksum | None:
         if value:
             return Checksum(algorithm, str(value), str(answer.get("ChecksumType") or ""))
     return None
+
+
+def etag_proves_copy(source_etag: str, answer: Mapping[str, Any]) -> bool:
+    """True when a CopyObject's answer proves the destination holds the source's bytes.
+
+    An object written in one piece without SSE-KMS or SSE-C has the MD5 of its bytes as
+    its ETag; a copy whose ETag is that same plain MD5 holds the same bytes. A multipart
+    ETag (``...-N``) or an encrypted object's ETag proves nothing, so those are checked
+    by HeadObject as before.
+    """
+    source = source_etag.strip('"')
+    written = str(answer.get("CopyObjectResult", {}).get("ETag") or "").strip('"')
+    return (
+        _MD5_HEX.fullmatch(source) is not None
+        and written.lower() == source.lower()
+        and answer.get("ServerSideEncryption") not in OPAQUE_ETAG_ENCRYPTION
+        and not answer.get("SSECustomerAlgorithm")
+    )
 
 
 @dataclass(frozen=True)

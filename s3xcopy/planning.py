@@ -421,6 +421,39 @@ def needs_source_tags(
     )
 
 
+def listing_suffices(
+    facts: SourceFacts, config: CopyConfig, extra_args: Mapping[str, Any]
+) -> str | None:
+    """Why the source must be read (HeadObject) before copying; None when its listing suffices.
+
+    A listing suffices for one CopyObject with COPY directives and nothing to override: S3
+    copies the metadata, content headers and tags itself, and the pin (CopySourceIfMatch)
+    is the listed ETag, so a source changed since the listing is refused, never copied.
+    Everything else needs a value only HeadObject gives, or a path that does.
+    """
+    if facts.location.version_id:
+        return "a version of the source is named"
+    if config.stream == "always":
+        return "the copy is streamed"
+    if config.preflight:
+        return "the preflight probes with the source's facts"
+    try:
+        strategy, _ = choose_strategy(facts.size, config)
+    except InvalidInputError as exc:
+        return str(exc)
+    if strategy != "single":
+        return "multipart copies send the metadata, content headers and tags themselves"
+    if metadata_directive(extra_args) != "COPY" or any(n in extra_args for n in CONTENT_HEADERS):
+        return "metadata or content headers are set (multipart-style: from HeadObject)"
+    if tagging_directive(extra_args) != "COPY":
+        return "tags are replaced"
+    if any(n in extra_args for n in (*_DEST_SSE_C, *_SOURCE_SSE_C)):
+        return "SSE-C"
+    if "CopySourceIfMatch" in extra_args:
+        return "an ETag to check before copying"
+    return None
+
+
 def source_read_args(source: S3Location, extra_args: Mapping[str, Any]) -> dict[str, Any]:
     """Arguments for reads of the source (HeadObject, GetObjectTagging, GetObject).
 

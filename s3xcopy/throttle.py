@@ -270,23 +270,28 @@ class AdaptiveGate:
                 rate = self._rates.get(scope)
                 if rate is None:
                     rate = self._rates[scope] = self._rate_factory()
-                delay = rate.try_take(self.clock())
-            if delay <= 0:
-                break
+                now = self.clock()
+                delay = rate.try_take(now)
+                if delay <= 0:
+                    if self._in_flight < self.max_in_flight and not self._waiting:
+                        # A free slot: take it and count the send under the same lock hold
+                        # (one lock round per request; contention costs CPU under the GIL).
+                        self._in_flight += 1
+                        self._sent(scope, rate, now)
+                        return
+                    turn = threading.Event()
+                    self._waiting.append(turn)
+                    break
             self.cancel.wait(min(delay, WAKE_SECONDS))
+        self._wait_turn(turn)
         with self._lock:
-            turn = None
-            if self._in_flight < self.max_in_flight and not self._waiting:
-                self._in_flight += 1
-            else:
-                turn = threading.Event()
-                self._waiting.append(turn)
-        if turn is not None:
-            self._wait_turn(turn)
-        with self._lock:
-            self._requests += 1
-            self._max_seen = max(self._max_seen, self._in_flight)
-            self._local.sent = (scope, rate.on_send(self.clock()))
+            self._sent(scope, rate, self.clock())
+
+    def _sent(self, scope: Scope, rate: AimdRate, now: float) -> None:
+        """Count a request that got its slot (lock held)."""
+        self._requests += 1
+        self._max_seen = max(self._max_seen, self._in_flight)
+        self._local.sent = (scope, rate.on_send(now))
 
     def release(self, operation: str, bucket: str, key: str, *, throttled: bool) -> None:
         """Give the slot back; a throttled answer cuts the scope's rate, a success grows it."""

@@ -203,6 +203,7 @@ def _start(
             gate=gate,
             executor=executor,
             sleep=_interruptible_sleep(cancel),
+            lean=True,
         )
         if journal is not None:  # last: bad input elsewhere must not leave a new file behind
             opened = Journal.open(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError, S3xCopyError
+from ..facts import Checksum, SourceFacts
 from ..location import S3Location
 
 #: Keys per ListObjectsV2 page (S3's maximum).
@@ -32,15 +33,40 @@ class ListedObject:
     etag: str
     last_modified: dt.datetime
     storage_class: str | None = None
+    #: The object's checksum algorithm and type as listed (S3 lists no checksum values).
+    checksum_algorithm: str | None = None
+    checksum_type: str | None = None
 
     @classmethod
     def from_listing(cls, item: Mapping[str, Any]) -> ListedObject:
+        algorithms = item.get("ChecksumAlgorithm") or ()
         return cls(
             key=str(item["Key"]),
             size=int(item.get("Size", 0)),
             etag=str(item.get("ETag", "")),
             last_modified=item["LastModified"],
             storage_class=item.get("StorageClass"),
+            checksum_algorithm=str(algorithms[0]) if algorithms else None,
+            checksum_type=item.get("ChecksumType"),
+        )
+
+    def facts(self, bucket: str) -> SourceFacts:
+        """What the listing says about this object, as the planner's facts.
+
+        Only what a listing holds: size, ETag, last-modified, storage class and the checksum
+        algorithm (its value unknown). Metadata, content headers, tags and encryption are
+        unknown: :func:`s3xcopy.planning.listing_suffices` says when a copy needs none.
+        """
+        checksum = None
+        if self.checksum_algorithm:
+            checksum = Checksum(self.checksum_algorithm, "", self.checksum_type or "")
+        return SourceFacts(
+            location=S3Location(bucket, self.key),
+            size=self.size,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            storage_class=self.storage_class,
+            checksum=checksum,
         )
 
     @property

@@ -469,6 +469,7 @@ class BulkRun(Iterator[ObjectOutcome]):
                 resume=resume,
                 observer=self._observer,
                 keep_upload_on_interrupt=self.journal is not None,
+                listed=task.source.facts(job.source.bucket),
             )
         except S3xCopyError as exc:
             if isinstance(exc, CopyInterruptedError) or self._cancel.is_set():

@@ -111,6 +111,7 @@ def source_checksum_to_match(facts: SourceFacts) -> Checksum | None:
     checksum = facts.checksum
     if (
         checksum is None
+        or not checksum.known
         or not checksum.is_full_object
         or checksum.algorithm not in checksums.CRC_ALGORITHMS
     ):

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from s3xcopy import CopyConfig, InvalidInputError, S3Location
-from s3xcopy.facts import Checksum, SourceFacts
+from s3xcopy.facts import Checksum, SourceFacts, etag_proves_copy
 from s3xcopy.limits import GiB, KiB, MiB, TiB
 from s3xcopy.planning import (
     auto_part_size,
     choose_strategy,
+    listing_suffices,
     make_plan,
     part_ranges,
     resolve_dest,
@@ -340,3 +341,71 @@ def test_default_plan_for_a_large_object_uses_the_server_side_concurrency() -> N
     plan = make_plan(facts(50 * GiB), DST, CopyConfig())
     assert plan.part_size == 200 * MiB  # 50 GiB / (64 slots x 4 waves)
     assert len(plan.parts) == 256
+
+
+# --- when a listing suffices (no HeadObject of the source) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "size", "location", "needs_head"),
+    [
+        (CopyConfig(), {}, 4 * KiB, SRC, None),
+        (CopyConfig(), {}, 0, SRC, None),
+        (CopyConfig(), {"ACL": "private", "StorageClass": "GLACIER_IR"}, 10, SRC, None),
+        (CopyConfig(), {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "k"}, 10, SRC, None),
+        (CopyConfig(), {"MetadataDirective": "COPY", "TaggingDirective": "COPY"}, 10, SRC, None),
+        (CopyConfig(), {"RequestPayer": "requester"}, 10, SRC, None),
+        (CopyConfig(), {}, 8 * MiB, SRC, "multipart"),
+        (CopyConfig(multipart_threshold=5 * GiB + 1), {}, 5 * GiB + 1, SRC, "multipart"),
+        (CopyConfig(), {"Metadata": {"a": "b"}}, 10, SRC, "metadata"),
+        (CopyConfig(), {"MetadataDirective": "REPLACE"}, 10, SRC, "metadata"),
+        (CopyConfig(), {"CacheControl": "no-cache"}, 10, SRC, "content headers"),
+        (CopyConfig(), {"Tagging": "a=b"}, 10, SRC, "tags"),
+        (CopyConfig(), {"TaggingDirective": "REPLACE"}, 10, SRC, "tags"),
+        (CopyConfig(), {"SSECustomerKey": "k", "SSECustomerAlgorithm": "AES256"}, 10, SRC, "SSE-C"),
+        (CopyConfig(), {"CopySourceSSECustomerKey": "k"}, 10, SRC, "SSE-C"),
+        (CopyConfig(), {"CopySourceIfMatch": '"abc"'}, 10, SRC, "ETag"),
+        (CopyConfig(), {}, 10, S3Location("src-bucket", "dir/key.bin", "v1"), "version"),
+        (CopyConfig(preflight=True), {}, 10, SRC, "preflight"),
+        (CopyConfig(stream="always"), {}, 10, SRC, "streamed"),
+        (CopyConfig(), {}, 10_000 * 5 * GiB + 1, SRC, "object limit"),
+    ],
+)
+def test_listing_suffices_for_one_copy_object_with_copy_directives(
+    config: CopyConfig,
+    args: dict[str, Any],
+    size: int,
+    location: S3Location,
+    needs_head: str | None,
+) -> None:
+    why = listing_suffices(SourceFacts(location, size, '"abc"'), config, args)
+    if needs_head is None:
+        assert why is None
+    else:
+        assert why is not None and needs_head in why
+
+
+MD5 = '"1b2cf535f27731c974343645a3985328"'
+MULTI = '"0123456789abcdef0123456789abcdef-3"'
+
+
+@pytest.mark.parametrize(
+    ("source", "answer", "proves"),
+    [
+        (MD5, {"CopyObjectResult": {"ETag": MD5}}, True),
+        (MD5, {"CopyObjectResult": {"ETag": MD5.strip('"').upper()}}, True),  # bare, any case
+        (MD5, {"CopyObjectResult": {"ETag": MD5}, "ServerSideEncryption": "AES256"}, True),
+        (MD5, {"CopyObjectResult": {"ETag": '"2b2cf535f27731c974343645a3985328"'}}, False),
+        (MD5, {"CopyObjectResult": {"ETag": MD5}, "ServerSideEncryption": "aws:kms"}, False),
+        (MD5, {"CopyObjectResult": {"ETag": MD5}, "ServerSideEncryption": "aws:kms:dsse"}, False),
+        (MD5, {"CopyObjectResult": {"ETag": MD5}, "SSECustomerAlgorithm": "AES256"}, False),
+        (MULTI, {"CopyObjectResult": {"ETag": MULTI}}, False),
+        ('"not-an-md5"', {"CopyObjectResult": {"ETag": '"not-an-md5"'}}, False),
+        (MD5, {"CopyObjectResult": {}}, False),
+        (MD5, {}, False),
+    ],
+)
+def test_a_copy_etag_proves_the_bytes_only_when_it_is_the_sources_plain_md5(
+    source: str, answer: dict[str, Any], proves: bool
+) -> None:
+    assert etag_proves_copy(source, answer) is proves
