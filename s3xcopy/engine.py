@@ -253,14 +253,7 @@ class CopyEngine:
             plan = make_plan(listed, dest, self.config, args)
             self._emit(CopyPlanned(plan))
             try:
-                answer = self.dest("CopyObject", **plan.requests.copy_object)
-            except SourceChangedError as exc:
-                raise SourceChangedError(
-                    f"source {plan.source} changed since it was listed (its ETag is no "
-                    f"longer {listed.etag}); nothing was written",
-                    operation=exc.operation,
-                    code=exc.code,
-                ) from exc.__cause__
+                answer = self._copy_object(plan, listed.etag, since="it was listed")
             except (AccessDeniedError, NotFoundError):
                 return None
             except CopyInterruptedError:
@@ -645,15 +638,7 @@ class CopyEngine:
         attempt = attempt if attempt is not None else Attempt()
         started = time.monotonic()
         if plan.strategy == "single":
-            try:
-                answer = self.dest("CopyObject", **plan.requests.copy_object)
-            except SourceChangedError as exc:
-                raise SourceChangedError(
-                    f"source {plan.source} changed since it was inspected (its ETag is no "
-                    f"longer {facts.etag}); nothing was written",
-                    operation=exc.operation,
-                    code=exc.code,
-                ) from exc.__cause__
+            answer = self._copy_object(plan, facts.etag, since="it was inspected")
             written: Mapping[str, Any] = answer.get("CopyObjectResult", {})
             self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))
         elif plan.strategy == "multipart":
@@ -1033,6 +1018,18 @@ class CopyEngine:
         ):
             return None
         return self.caller_arn()
+
+    def _copy_object(self, plan: CopyPlan, etag: str, *, since: str) -> Mapping[str, Any]:
+        """One pinned CopyObject; a refused pin says the source changed since ``since``."""
+        try:
+            return self.dest("CopyObject", **plan.requests.copy_object)
+        except SourceChangedError as exc:
+            raise SourceChangedError(
+                f"source {plan.source} changed since {since} (its ETag is no longer "
+                f"{etag}); nothing was written",
+                operation=exc.operation,
+                code=exc.code,
+            ) from exc.__cause__
 
     def caller_arn(self) -> str | None:
         """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
