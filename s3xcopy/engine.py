@@ -161,6 +161,7 @@ class CopyEngine:
             wait_for_permissions=self.config.wait_for_permissions,
             sleep=sleep,
         )
+        self._lean_copy = lean_copy
         self.dest = Caller(
             client, policy, listener=listener, gate=gate, cancel=self.cancel,
             senders={"CopyObject": lean_copy} if lean_copy is not None else None,
@@ -1018,6 +1019,16 @@ class CopyEngine:
         ):
             return None
         return self.caller_arn()
+
+    def close(self) -> None:
+        """Close the connections the engine opened itself (the lean sender's native pool).
+
+        botocore's clients close their own pools when they are collected; the engine
+        stays usable (a later request opens a new connection).
+        """
+        close = getattr(self._lean_copy, "close", None)
+        if callable(close):
+            close()
 
     def _copy_object(self, plan: CopyPlan, etag: str, *, since: str) -> Mapping[str, Any]:
         """One pinned CopyObject; a refused pin says the source changed since ``since``."""

@@ -223,6 +223,7 @@ class BulkRun(Iterator[ObjectOutcome]):
                 self.journal.close()
             if self._executor is not None and self._owns_executor:
                 self._executor.shutdown(wait=False)
+            self.engine.close()
             return
         if not self._finished:
             self.cancel()
@@ -288,6 +289,7 @@ class BulkRun(Iterator[ObjectOutcome]):
                 self.journal.close()
         if self._executor is not None and self._owns_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)
+        self.engine.close()
         stats = self.gate.stats() if isinstance(self.gate, AdaptiveGate) else None
         counts = self._counts
         self._summary = BulkSummary(

@@ -88,6 +88,10 @@ def test_lean_copy_is_botocores_copy(
     assert facts(s3, dst, "lean") == facts(s3, dst, "botocore")
     assert s3.get_object(Bucket=dst, Key="lean")["Body"].read() == b"x" * 4096
 
+    lean.close()  # idle connections closed; the sender reconnects when used again
+    again = lean(Bucket=dst, Key="after-close", CopySource=source, **extra)
+    assert again["CopyObjectResult"]["ETag"] == theirs["CopyObjectResult"]["ETag"]
+
 
 def test_lean_errors_are_botocores_errors(
     seaweed: SeaweedServer, seaweed_session: boto3.session.Session, make_bucket: Any
