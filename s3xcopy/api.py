@@ -94,12 +94,14 @@ def build_engine(
     executor: Executor | None = None,
     sleep: Callable[[float], None] = time.sleep,
     lean: bool = False,
+    exact_dest: bool = False,
 ) -> CopyEngine:
     """A CopyEngine with s3xcopy's clients for these credentials and endpoints.
 
     ``sleep`` is the retry backoff's sleep; tests pass a fake so they never wait.
     ``lean``: send CopyObject with :class:`~s3xcopy.wire.LeanCopyObject` (bulk copies of
     small objects, where botocore's per-request CPU is the bottleneck).
+    ``exact_dest``: every destination is the object key itself (bulk copies).
     """
     config = config or CopyConfig()
     session = session or boto3.session.Session()
@@ -146,6 +148,7 @@ def build_engine(
         region=region or client.meta.region_name,
         source_identity=source_identity,
         lean_copy=lean_copy,
+        exact_dest=exact_dest,
     )
 
 

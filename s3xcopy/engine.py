@@ -125,6 +125,8 @@ class CopyEngine:
     be shared between engines so many copies share one budget of requests in flight.
     ``source_identity``: ``source_client`` has credentials of its own, so a copy the
     destination identity may not read can be streamed with them (``config.stream``).
+    ``exact_dest``: destinations are object keys as given, never prefixes to join a
+    basename to (bulk copies: a listed key may end in ``/``).
     ``lean_copy`` sends CopyObject in place of ``client.copy_object`` (same request and
     answer, less CPU: :class:`s3xcopy.wire.LeanCopyObject`).
     """
@@ -144,10 +146,12 @@ class CopyEngine:
         sleep: Callable[[float], None] = time.sleep,
         region: str | None = None,
         source_identity: bool = False,
+        exact_dest: bool = False,
         lean_copy: Callable[..., Mapping[str, Any]] | None = None,
     ) -> None:
         self.config = config or CopyConfig()
         self.source_identity = source_identity
+        self.exact_dest = exact_dest
         self.listener = listener
         self.cancel = cancel or threading.Event()
         self.executor = executor
@@ -251,7 +255,7 @@ class CopyEngine:
         started = time.monotonic()
         source = listed.location
         try:
-            plan = make_plan(listed, dest, self.config, args)
+            plan = make_plan(listed, dest, self.config, args, exact_dest=self.exact_dest)
             self._emit(CopyPlanned(plan))
             try:
                 answer = self._copy_object(plan, listed.etag, since="it was listed")
@@ -378,7 +382,8 @@ class CopyEngine:
         resume: ResumeState | None = None,
     ) -> tuple[CopyPlan, SourceFacts]:
         """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
-        dest = resolve_dest(source, dest)  # refuse a prefix source before any request
+        # Refuse a prefix source before any request (unless dest is exact: bulk copies).
+        dest = resolve_dest(source, dest, exact=self.exact_dest)
         facts = self.inspect(source, extra_args)
         plan = self.plan_from_facts(facts, dest, extra_args, resume)
         if needs_source_tags(facts, plan.strategy, extra_args):
@@ -401,10 +406,10 @@ class CopyEngine:
             resuming_stream=resume is not None and resume.strategy == "stream",
         )
         if reason is None:
-            return make_plan(facts, dest, self.config, extra_args)
+            return make_plan(facts, dest, self.config, extra_args, exact_dest=self.exact_dest)
         return make_plan(
             facts, dest, self.config, extra_args, strategy="stream", reason=reason,
-            same_service=obstacle is None,
+            same_service=obstacle is None, exact_dest=self.exact_dest,
         )  # fmt: skip
 
     def server_side_obstacle(self) -> str | None:
@@ -568,7 +573,10 @@ class CopyEngine:
         """The stream plan for a copy planned server-side (its source tags read if needed)."""
         if needs_source_tags(facts, "stream", args):
             facts = self.read_tags(facts, args)
-        return make_plan(facts, plan.dest, self.config, args, strategy="stream", reason=reason)
+        return make_plan(
+            facts, plan.dest, self.config, args, strategy="stream", reason=reason,
+            exact_dest=self.exact_dest,
+        )  # fmt: skip
 
     def _stream_instead(
         self,
@@ -615,7 +623,7 @@ class CopyEngine:
             strategy="single",
             size=None,
             source=source,
-            dest=resolve_dest(source, dest),
+            dest=resolve_dest(source, dest, exact=self.exact_dest),
             caller_arn=self.caller_arn() if self.source.client is self.dest.client else None,
             source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
             dest_bucket_owner=args.get("ExpectedBucketOwner"),

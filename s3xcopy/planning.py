@@ -180,10 +180,16 @@ class CopyPlan:
 # --- pure helpers -------------------------------------------------------------------------
 
 
-def resolve_dest(source: S3Location, dest: S3Location) -> S3Location:
-    """The destination object: ``s3://b/prefix/`` + the source's basename, as ``aws s3 cp``."""
+def resolve_dest(source: S3Location, dest: S3Location, *, exact: bool = False) -> S3Location:
+    """The destination object: ``s3://b/prefix/`` + the source's basename, as ``aws s3 cp``.
+
+    ``exact``: ``dest`` is the object itself (bulk copies map each listed key, and an
+    object's key may end in ``/``), so nothing is joined and no source is refused.
+    """
     if dest.version_id:
         raise InvalidInputError(f"a destination cannot have a versionId: {dest}")
+    if exact:
+        return dest
     if not source.key or source.key.endswith("/"):
         raise InvalidInputError(
             f"the source must be an object, not a prefix: {source} (use --recursive for prefixes)"
@@ -629,14 +635,16 @@ def make_plan(
     strategy: Strategy | None = None,
     reason: str | None = None,
     same_service: bool = True,
+    exact_dest: bool = False,
 ) -> CopyPlan:
     """Plan the copy of ``facts.location`` to ``dest``; ``strategy`` forces one, for ``reason``.
 
     A stream is planned even for an empty object: no server-side copy may be possible.
     ``same_service=False`` (two endpoints) means equal bucket and key name two objects.
+    ``exact_dest``: ``dest`` is the object itself (see :func:`resolve_dest`).
     """
     args = validate_extra_args(extra_args)
-    dest = resolve_dest(facts.location, dest)
+    dest = resolve_dest(facts.location, dest, exact=exact_dest)
     if same_service:
         _check_not_self_copy(facts, dest, args)
     chosen, why = choose_strategy(facts.size, config)

@@ -204,6 +204,7 @@ def _start(
             executor=executor,
             sleep=_interruptible_sleep(cancel),
             lean=True,
+            exact_dest=True,  # keys mapped from the listing: one may end in '/'
         )
         if journal is not None:  # last: bad input elsewhere must not leave a new file behind
             opened = Journal.open(

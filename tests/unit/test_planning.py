@@ -409,3 +409,15 @@ def test_a_copy_etag_proves_the_bytes_only_when_it_is_the_sources_plain_md5(
     source: str, answer: dict[str, Any], proves: bool
 ) -> None:
     assert etag_proves_copy(source, answer) is proves
+
+
+@pytest.mark.parametrize(
+    ("source", "dest"),
+    [
+        ("s3://a1a/p/data/", "s3://b1b/q/data/"),  # a listed object whose key ends in '/'
+        ("s3://a1a/p/k.txt", "s3://b1b/q/k.txt"),
+    ],
+)
+def test_resolve_dest_exact_keeps_the_mapped_key(source: str, dest: str) -> None:
+    resolved = resolve_dest(S3Location.parse(source), S3Location.parse(dest), exact=True)
+    assert str(resolved) == dest
