@@ -21,7 +21,10 @@ lean request for the same arguments must then be the same request: method, URL, 
 every header but the time-dependent signature ones, and the same signing algorithm,
 scope and signed headers. A shape that differs (S3 Express sessions, SigV4a, SigV2,
 anything new) is sent by botocore, as is any answer botocore would redirect (a bucket
-in another region), after which the shape is learnt again.
+in another region), after which the shape is learnt again. So is every request of a
+client on which something else answers ``before-send`` (moto's ``mock_aws``, botocore
+stubs, custom transports): the probe is answered by them, not by this module, and the
+lean path, which replaces only botocore's own HTTP send, is not taken.
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)"
     r"/aws4_request, ?SignedHeaders=(?P<signed>[^,]+), ?Signature=[0-9a-f]+"
 )
+#: Marks this module's local answer to a probe (another handler's answer lacks it).
+PROBE_HEADER = "x-s3xcopy-lean-probe"
+PROBE_TOKEN = f"{os.getpid()}-{id(object())}"
 _PROBE_BODY = b'<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult></CopyObjectResult>'
 #: How long a request waits for another thread to learn its shape (it then learns itself).
 LEARN_WAIT_SECONDS = 30.0
@@ -150,8 +156,11 @@ class LeanCopyObject:
         self._learning: dict[tuple[str, frozenset[str]], threading.Event] = {}
         self._lock = threading.Lock()
         self._probing = threading.local()
-        client.meta.events.register_first(
-            f"before-send.s3.{OPERATION}", self._answer_probe, unique_id=f"s3xcopy-lean-{id(self)}"
+        # On the broadest name and last: botocore calls handlers of more specific names
+        # first, so any handler that answers requests itself (moto's mock_aws, a custom
+        # transport) answers the probe before this one, and botocore keeps that shape.
+        client.meta.events.register_last(
+            "before-send", self._answer_probe, unique_id=f"s3xcopy-lean-{id(self)}"
         )
 
     @classmethod
@@ -180,7 +189,13 @@ class LeanCopyObject:
 
     def __call__(self, **kwargs: Any) -> dict[str, Any]:
         """Send CopyObject with ``kwargs``; botocore sends it when the shape is not lean."""
+        self._probing.outcome = None
         route = self._route(kwargs)
+        outcome, self._probing.outcome = self._probing.outcome, None
+        if isinstance(outcome, BaseException):
+            raise outcome  # this request's probe was answered, with an error
+        if outcome is not None:
+            return dict(outcome)  # ... or with a result, by another before-send handler
         if route is None:
             return dict(self._client.copy_object(**kwargs))
         answer = self._transmit(route, kwargs)
@@ -191,7 +206,10 @@ class LeanCopyObject:
 
         None: botocore sends it (the lean request would not be the same request).
         """
-        return self._route(kwargs)
+        try:
+            return self._route(kwargs)
+        finally:
+            self._probing.outcome = None
 
     def close(self) -> None:
         """Close idle native connections (botocore's session closes its own)."""
@@ -339,14 +357,26 @@ class LeanCopyObject:
         return route if ours is not None and same_request(expected, ours) else None
 
     def _probe(self, kwargs: Mapping[str, Any]) -> AWSPreparedRequest | None:
-        """botocore's own build of this request, answered locally: nothing is sent."""
+        """botocore's own build of this request, answered locally: nothing is sent.
+
+        botocore runs every ``before-send`` handler and uses the first answer; this
+        module's handler is the last. When another one answered (moto's ``mock_aws``, a
+        custom transport), or botocore refused the request, that was this request: its
+        answer or error is kept in ``outcome`` for the caller, and the shape stays
+        botocore's.
+        """
         self._probing.active, self._probing.request = True, None
         try:
-            self._client.copy_object(**kwargs)
-        except Exception:  # botocore refused to build it: let botocore send (and refuse) it
+            answer = self._client.copy_object(**kwargs)
+        except Exception as exc:
+            self._probing.outcome = exc
             return None
         finally:
             self._probing.active = False
+        headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        if headers.get(PROBE_HEADER) != PROBE_TOKEN:
+            self._probing.outcome = dict(answer)
+            return None
         request: AWSPreparedRequest | None = self._probing.request
         return request
 
@@ -354,7 +384,7 @@ class LeanCopyObject:
         if not getattr(self._probing, "active", False):
             return None  # a real request: botocore sends it
         self._probing.request = request
-        headers: Any = {"Content-Type": "application/xml"}
+        headers: Any = {"Content-Type": "application/xml", PROBE_HEADER: PROBE_TOKEN}
         return AWSResponse(request.url, 200, headers, _Body())
 
 
