@@ -156,9 +156,9 @@ class LeanCopyObject:
         self._learning: dict[tuple[str, frozenset[str]], threading.Event] = {}
         self._lock = threading.Lock()
         self._probing = threading.local()
-        # On the broadest name and last: botocore calls handlers of more specific names
-        # first, so any handler that answers requests itself (moto's mock_aws, a custom
-        # transport) answers the probe before this one, and botocore keeps that shape.
+        # On the broadest name and last: botocore runs every before-send handler and
+        # uses the first answer, so one that answers requests itself (moto's mock_aws, a
+        # custom transport) wins over this one, which _probe sees by the marker header.
         client.meta.events.register_last(
             "before-send", self._answer_probe, unique_id=f"s3xcopy-lean-{id(self)}"
         )
