@@ -12,9 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from s3xcopy import (
     AccessDeniedError,
@@ -25,11 +23,11 @@ from s3xcopy import (
     VerificationError,
 )
 from s3xcopy.bulk.listing import ListedObject
-from s3xcopy.clients import client_config
-from s3xcopy.engine import CopyEngine
-from s3xcopy.events import CopyFailed, CopyPlanned, CopySucceeded, Event
+from s3xcopy.events import CopyFailed, CopyPlanned, CopySucceeded
 from s3xcopy.facts import Checksum, SourceFacts
 from s3xcopy.limits import MiB
+
+from .stubbed import StubbedEngine as Harness
 
 SRC = S3Location("src-bucket", "in/data.bin")
 DST = S3Location("dst-bucket", "out/data.bin")
@@ -49,36 +47,9 @@ def listed(etag: str = MD5, size: int = 1024, **extra: Any) -> SourceFacts:
     return SourceFacts(SRC, size, etag, last_modified=WHEN, storage_class="STANDARD", **extra)
 
 
-class Harness:
-    def __init__(self, config: CopyConfig | None = None) -> None:
-        self.client = boto3.client(
-            "s3",
-            region_name="us-east-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="not-a-secret",
-            config=client_config(1),
-        )
-        self.stub = Stubber(self.client)
-        self.events: list[Event] = []
-        self.engine = CopyEngine(
-            self.client,
-            config=config or CopyConfig(),
-            listener=self.events.append,
-            sleep=lambda seconds: None,
-        )
-
-    def ok(self, method: str, response: dict[str, Any], params: dict[str, Any] | None) -> None:
-        self.stub.add_response(method, response, params)
-
-    def error(self, method: str, code: str, status: int, params: dict[str, Any] | None) -> None:
-        self.stub.add_client_error(
-            method, service_error_code=code, http_status_code=status, expected_params=params
-        )
-
-
 @pytest.fixture
 def h() -> Iterator[Harness]:
-    harness = Harness()
+    harness = Harness(CopyConfig())
     with harness.stub:
         yield harness
         harness.stub.assert_no_pending_responses()
@@ -148,9 +119,8 @@ def test_a_copy_of_another_size_fails_verification_and_is_deleted(h: Harness) ->
     assert isinstance(h.events[-1], CopyFailed)
 
 
-def test_checksums_are_compared_with_the_source_read_after_the_copy(h: Harness) -> None:
-    """KMS: no ETag proof; the copy's checksum is compared with the source's, as before."""
-    crc = Checksum("CRC64NVME", "", "FULL_OBJECT")
+def copied_under_kms(h: Harness) -> None:
+    """The listed copy answered with an SSE-KMS ETag (no MD5 proof) and a CRC64NVME."""
     h.ok(
         "copy_object",
         {
@@ -159,6 +129,12 @@ def test_checksums_are_compared_with_the_source_read_after_the_copy(h: Harness) 
         },
         {**PIN, "ChecksumAlgorithm": "CRC64NVME"},
     )
+
+
+def test_checksums_are_compared_with_the_source_read_after_the_copy(h: Harness) -> None:
+    """KMS: no ETag proof; the copy's checksum is compared with the source's, as before."""
+    crc = Checksum("CRC64NVME", "", "FULL_OBJECT")
+    copied_under_kms(h)
     h.ok(
         "head_object",
         {
@@ -177,14 +153,7 @@ def test_checksums_are_compared_with_the_source_read_after_the_copy(h: Harness) 
 
 def test_a_source_replaced_since_the_listing_gives_no_checksum_to_compare(h: Harness) -> None:
     crc = Checksum("CRC64NVME", "", "FULL_OBJECT")
-    h.ok(
-        "copy_object",
-        {
-            "CopyObjectResult": {"ETag": '"k"', "ChecksumCRC64NVME": "BBBBBBBBBBB="},
-            "ServerSideEncryption": "aws:kms",
-        },
-        {**PIN, "ChecksumAlgorithm": "CRC64NVME"},
-    )
+    copied_under_kms(h)
     h.ok(
         "head_object",
         {"ContentLength": 5, "ETag": '"newer"', "ChecksumCRC64NVME": "CCCCCCCCCCC="},
@@ -208,7 +177,7 @@ def test_without_verify_the_copy_is_all(h: Harness) -> None:
 def test_a_source_changed_since_the_listing_is_refused_and_nothing_else_is_sent(
     h: Harness,
 ) -> None:
-    h.error("copy_object", "PreconditionFailed", 412, PIN)
+    h.error("copy_object", "PreconditionFailed", 412, params=PIN)
     with pytest.raises(SourceChangedError, match="changed since it was listed") as info:
         h.engine.copy(SRC, DST, listed=listed())
     assert info.value.operation == "CopyObject"
@@ -217,9 +186,9 @@ def test_a_source_changed_since_the_listing_is_refused_and_nothing_else_is_sent(
 
 
 def test_a_refused_copy_is_redone_by_the_full_path_which_diagnoses_it(h: Harness) -> None:
-    h.error("copy_object", "AccessDenied", 403, PIN)
+    h.error("copy_object", "AccessDenied", 403, params=PIN)
     h.ok("head_object", {"ContentLength": 1024, "ETag": MD5}, HEAD_SOURCE)
-    h.error("copy_object", "AccessDenied", 403, PIN)
+    h.error("copy_object", "AccessDenied", 403, params=PIN)
     with pytest.raises(AccessDeniedError) as info:
         h.engine.copy(SRC, DST, listed=listed())
     assert info.value.operation == "CopyObject"
@@ -227,8 +196,8 @@ def test_a_refused_copy_is_redone_by_the_full_path_which_diagnoses_it(h: Harness
 
 
 def test_a_source_deleted_since_the_listing_is_reported_missing(h: Harness) -> None:
-    h.error("copy_object", "NoSuchKey", 404, PIN)
-    h.error("head_object", "404", 404, HEAD_SOURCE)
+    h.error("copy_object", "NoSuchKey", 404, params=PIN)
+    h.error("head_object", "404", 404, params=HEAD_SOURCE)
     with pytest.raises(NotFoundError, match=r"source not found: s3://src-bucket/in/data\.bin"):
         h.engine.copy(SRC, DST, listed=listed())
 
@@ -292,7 +261,7 @@ def test_cases_that_need_the_source_read_start_with_head_object(
 
 
 def test_a_version_of_the_source_is_read_first() -> None:
-    harness = Harness()
+    harness = Harness(CopyConfig())
     source = S3Location("src-bucket", "in/data.bin", "v1")
     with harness.stub:
         harness.error("head_object", "404", 404, {**HEAD_SOURCE, "VersionId": "v1"})

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 from s3xcopy import (
     AccessDeniedError,
@@ -21,10 +20,10 @@ from s3xcopy import (
     SourceChangedError,
     VerificationError,
 )
-from s3xcopy.clients import client_config
-from s3xcopy.engine import CopyEngine
 from s3xcopy.events import BytesCopied, Event, RequestRetried, StrategyChanged
 from s3xcopy.limits import MiB
+
+from .stubbed import StubbedEngine as Harness
 
 SRC = S3Location("src-bucket", "in/data.bin")
 DST = S3Location("dst-bucket", "out/data.bin")
@@ -33,39 +32,9 @@ SIZE = 12 * MiB
 CONFIG = CopyConfig(multipart_threshold=8 * MiB, part_size=5 * MiB, max_concurrency=1)
 
 
-class Harness:
-    def __init__(self, config: CopyConfig = CONFIG) -> None:
-        self.client = boto3.client(
-            "s3",
-            region_name="us-east-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="not-a-secret",
-            config=client_config(1),
-        )
-        self.stub = Stubber(self.client)
-        self.events: list[Event] = []
-        self.sleeps: list[float] = []
-        self.engine = CopyEngine(
-            self.client,
-            config=config,
-            listener=self.events.append,
-            sleep=self.sleeps.append,
-        )
-
-    def ok(
-        self, method: str, response: dict[str, Any], params: dict[str, Any] | None = None
-    ) -> None:
-        self.stub.add_response(method, response, params)
-
-    def error(self, method: str, code: str, status: int, message: str = "") -> None:
-        self.stub.add_client_error(
-            method, service_error_code=code, http_status_code=status, service_message=message
-        )
-
-
 @pytest.fixture
 def h() -> Iterator[Harness]:
-    harness = Harness()
+    harness = Harness(CONFIG)
     with harness.stub:
         yield harness
         harness.stub.assert_no_pending_responses()
@@ -217,7 +186,7 @@ def test_abort_that_fails_is_reported_with_the_command_to_run(h: Harness) -> Non
 
 
 def test_owner_checks_on_the_right_side() -> None:
-    harness = Harness()
+    harness = Harness(CONFIG)
     owners = {"ExpectedBucketOwner": "987654321098", "ExpectedSourceBucketOwner": "123456789012"}
     with harness.stub:
         harness.ok(
