@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.parsers import ResponseParserFactory
 
-from .responses import ListingParserFactory
+from .responses import PlannedParserFactory
 from .timestamps import parse_timestamp
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def fast_parsing(client: Any) -> None:
 
     Timestamps with :func:`~s3xcopy.timestamps.parse_timestamp` (a twentieth of the CPU;
     a listing page has 1,000 of them) and listed objects with
-    :class:`~s3xcopy.responses.ListingParser` (a per-shape plan in place of a generic
+    :class:`~s3xcopy.responses.PlannedParser` (a per-shape plan in place of a generic
     walk). botocore
     has no public hook for one client's parser, so this sets the client's own parser
     factory (the session's, shared with other clients, is left alone); a client without
@@ -88,7 +88,7 @@ def fast_parsing(client: Any) -> None:
     shared = getattr(endpoint, "_response_parser_factory", None)
     if not isinstance(shared, ResponseParserFactory):
         return
-    own = ListingParserFactory()
+    own = PlannedParserFactory()
     own.set_parser_defaults(
         **{**getattr(shared, "_defaults", {}), "timestamp_parser": parse_timestamp}
     )

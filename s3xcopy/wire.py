@@ -59,10 +59,11 @@ from botocore.exceptions import (
     SSLError,
 )
 from botocore.httpsession import get_cert_path
-from botocore.parsers import ResponseParserFactory
+from botocore.parsers import ResponseParserError
 from botocore.serialize import create_serializer
 from botocore.utils import get_environ_proxies
 
+from .responses import PlannedParser, PlannedParserFactory
 from .timestamps import parse_timestamp
 
 OPERATION = "CopyObject"
@@ -148,7 +149,7 @@ class LeanCopyObject:
         self._serializer = create_serializer(
             protocol, include_validation=bool(getattr(self._config, "parameter_validation", True))
         )
-        factory = ResponseParserFactory()
+        factory = PlannedParserFactory()
         factory.set_parser_defaults(timestamp_parser=parse_timestamp)
         self._parser = factory.create_parser(protocol)
         self._signer = AUTH_TYPE_MAPS["s3v4"]
@@ -278,7 +279,7 @@ class LeanCopyObject:
     def _parse(self, answer: Answer, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """botocore's parse of the answer, and its errors (ClientError subclasses)."""
         status = answer.status
-        if status == 200 and _error_in_200(answer.body):
+        if status == 200 and _error_in_200(self._parser, answer.body):
             status = 500  # botocore's rule: S3's error in a 200 is retried as a server error
         response = {
             "headers": answer.headers,
@@ -768,12 +769,22 @@ def _text(value: object) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _error_in_200(body: object) -> bool:
-    """S3 answers some failed copies 200 with an ``<Error>`` body (or a cut-off one)."""
+def _error_in_200(parser: Any, body: object) -> bool:
+    """S3 answers some failed copies 200 with an ``<Error>`` body (or a cut-off one).
+
+    botocore's rule (its ``_handle_200_error`` handler). The body is parsed once: a
+    :class:`~s3xcopy.responses.PlannedParser` keeps the parse for its ``parse``.
+    """
     if not isinstance(body, bytes) or not body:
         return False
     try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
+        root = parser.read_dom(body) if isinstance(parser, PlannedParser) else _dom(body)
+    except (ResponseParserError, ElementTree.ParseError):
         return True  # a partial answer: botocore retries it as a server error
-    return root.tag == "Error"
+    return bool(root.tag == "Error")
+
+
+def _dom(body: bytes) -> Any:
+    parser = ElementTree.XMLParser(target=ElementTree.TreeBuilder(), encoding="utf-8")
+    parser.feed(body)
+    return parser.close()

@@ -1,0 +1,82 @@
+"""The lean sender reads CopyObject answers as botocore does: results, and errors in a 200.
+
+S3 may answer a copy 200 and put an ``<Error>`` (or a cut-off document) in the body;
+botocore's rule makes that a 500 to retry. The answers here are handed to the lean
+sender's parse directly: no server, no network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import HeadersDict
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+from botocore.parsers import RestXMLParser
+
+from s3xcopy.clients import client_config
+from s3xcopy.timestamps import parse_timestamp
+from s3xcopy.wire import Answer, LeanCopyObject
+
+COPY_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    b"<LastModified>2026-12-01T00:00:00.000Z</LastModified><ETag>&quot;d&quot;</ETag>"
+    b"<ChecksumCRC64NVME>AAAAAAAAAAA=</ChecksumCRC64NVME></CopyObjectResult>"
+)
+ERROR_BODY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+    b"<Message>We encountered an internal error. Please try again.</Message></Error>"
+)
+HEADERS = {"x-amz-request-id": "r1", "x-amz-id-2": "h1", "x-amz-version-id": "v1"}
+
+
+@pytest.fixture
+def lean() -> LeanCopyObject:
+    client = boto3.client(
+        "s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret",
+        config=client_config(1),
+    )  # fmt: skip
+    sender = LeanCopyObject.for_client(client, Credentials("AKIDEXAMPLE", "not-a-secret"))
+    assert sender is not None
+    return sender
+
+
+def answer(body: bytes, status: int = 200) -> Answer:
+    return Answer(status, HeadersDict(HEADERS), body)
+
+
+def test_a_copied_answer_is_botocores_dict(lean: LeanCopyObject) -> None:
+    ours = lean._parse(answer(COPY_BODY), {})
+    shape = (
+        boto3.client("s3", region_name="us-east-1")
+        .meta.service_model.operation_model("CopyObject")
+        .output_shape
+    )
+    response = {"status_code": 200, "headers": HeadersDict(HEADERS), "body": COPY_BODY}
+    theirs = RestXMLParser(timestamp_parser=parse_timestamp).parse(response, shape)
+    theirs["ResponseMetadata"]["RetryAttempts"] = 0
+    assert ours == theirs
+    assert ours["CopyObjectResult"]["ChecksumCRC64NVME"] == "AAAAAAAAAAA="
+
+
+@pytest.mark.parametrize(
+    "body",
+    [ERROR_BODY, COPY_BODY[:-20], b"<CopyObjectResult><ETag>"],
+    ids=["error-document", "cut-off-copy-result", "cut-off-early"],
+)
+def test_an_error_in_a_200_is_a_server_error(lean: LeanCopyObject, body: bytes) -> None:
+    with pytest.raises(ClientError) as raised:
+        lean._parse(answer(body), {})
+    error: Any = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 500  # retried as a server error
+    if body is ERROR_BODY:
+        assert error["Error"]["Code"] == "InternalError"
+
+
+def test_an_empty_200_is_an_empty_result_as_in_botocore(lean: LeanCopyObject) -> None:
+    parsed = lean._parse(answer(b""), {})
+    assert parsed["CopyObjectResult"] == {} and parsed["VersionId"] == "v1"
