@@ -146,9 +146,12 @@ class LeanCopyObject:
         self._config = client.meta.config
         self._model = client.meta.service_model.operation_model(OPERATION)
         protocol = client.meta.service_model.metadata["protocol"]
-        self._serializer = create_serializer(
-            protocol, include_validation=bool(getattr(self._config, "parameter_validation", True))
-        )
+        # No parameter validation here: botocore validates (when the client's config says
+        # so) the first request of each shape, which it builds itself (the probe), and a
+        # later request of that shape has the same parameters, of the same types, from the
+        # same planner; only values differ, and botocore checks no value a planned copy can
+        # get wrong (it checks types, required members and minimum lengths).
+        self._serializer = create_serializer(protocol, include_validation=False)
         factory = PlannedParserFactory()
         factory.set_parser_defaults(timestamp_parser=parse_timestamp)
         self._parser = factory.create_parser(protocol)
@@ -499,6 +502,8 @@ class CrtTransport:
         self._tls: Any = None
         self._credentials: Any = None
         self._credentials_provider: Any = None
+        #: (provider id, region, service, second), the signing config, the provider it names.
+        self._signing: tuple[tuple[int, str, str, int], Any, Any] | None = None
         self._pools: dict[tuple[str, str, int], collections.deque[Any]] = {}
         self._lock = threading.Lock()
 
@@ -566,23 +571,40 @@ class CrtTransport:
         request = http.HttpRequest(
             method, target, crt_headers, _BytesStream(body) if body else None
         )
+        auth.aws_sign_request(request, self._signing_config(credentials, region, service)).result()
+        if method not in ("GET", "HEAD", "OPTIONS") and crt_headers.get("content-length") is None:
+            crt_headers.add("Content-Length", str(len(body)))
+        return request
+
+    def _signing_config(self, credentials: Any, region: str, service: str) -> Any:
+        """The signing settings of botocore's CRT S3 signer, dated now (kept for one second).
+
+        A signature carries the time to the second (``x-amz-date``), so every request
+        signed within one second shares one config.
+        """
+        from awscrt import auth
+
+        provider = self._provider(credentials)
+        second = int(time.time())
+        key = (id(provider), region, service, second)
+        kept = self._signing
+        if kept is not None and kept[0] == key:
+            return kept[1]
         config = auth.AwsSigningConfig(
             algorithm=auth.AwsSigningAlgorithm.V4,
             signature_type=auth.AwsSignatureType.HTTP_REQUEST_HEADERS,
-            credentials_provider=self._provider(credentials),
+            credentials_provider=provider,
             region=region,
             service=service,
-            date=datetime.datetime.now(datetime.timezone.utc),
+            date=datetime.datetime.fromtimestamp(second, datetime.timezone.utc),
             should_sign_header=_should_sign_header,
             use_double_uri_encode=False,
             should_normalize_uri_path=False,
             signed_body_value=None,
             signed_body_header_type=auth.AwsSignedBodyHeaderType.X_AMZ_CONTENT_SHA_256,
         )
-        auth.aws_sign_request(request, config).result()
-        if method not in ("GET", "HEAD", "OPTIONS") and crt_headers.get("content-length") is None:
-            crt_headers.add("Content-Length", str(len(body)))
-        return request
+        self._signing = (key, config, provider)
+        return config
 
     def _provider(self, credentials: Any) -> Any:
         """A static awscrt credentials provider for these frozen credentials (kept per value)."""
