@@ -61,7 +61,7 @@ from botocore.exceptions import (
 from botocore.httpsession import get_cert_path
 from botocore.parsers import ResponseParserError
 from botocore.serialize import create_serializer
-from botocore.utils import get_environ_proxies
+from botocore.utils import get_environ_proxies, percent_encode
 
 from .responses import PlannedParser, PlannedParserFactory
 from .timestamps import parse_timestamp
@@ -80,6 +80,13 @@ _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)"
     r"/aws4_request, ?SignedHeaders=(?P<signed>[^,]+), ?Signature=[0-9a-f]+"
 )
+#: The arguments that change from one object of a bulk copy to the next. A request whose
+#: other arguments equal those of the first request of its shape is built from that
+#: request (its template) by setting only these; see :class:`_Template`.
+VARYING = frozenset({"Key", "CopySource", "CopySourceIfMatch"})
+#: Requests of each template also built by botocore's serializer and compared: a template
+#: that ever differs is dropped (tests compare many more keys than this).
+CHECKED_BUILDS = 16
 #: Marks this module's local answer to a probe (another handler's answer lacks it).
 PROBE_HEADER = "x-s3xcopy-lean-probe"
 PROBE_TOKEN = f"{os.getpid()}-{id(object())}"
@@ -129,6 +136,89 @@ class _Body:
         yield _PROBE_BODY
 
 
+@dataclass
+class _Template:
+    """A request of one shape, to build the next ones from: only the varying values change.
+
+    botocore serializes a key into the URL path with ``percent_encode(key, safe="/~")``
+    (a greedy label), ``CopySource`` through its ``handle_copy_source_param`` handler and
+    ``CopySourceIfMatch`` as the header's value; every other argument is equal to the
+    template's, so its headers and URL parts are the template's.
+    """
+
+    constants: dict[str, Any]
+    method: str
+    url_prefix: str
+    url_suffix: str
+    headers: dict[str, Any]
+    source_header: str
+    match_header: str | None
+    checks_left: int = CHECKED_BUILDS
+
+    @classmethod
+    def of(
+        cls, model: Any, kwargs: Mapping[str, Any], built: Mapping[str, Any]
+    ) -> _Template | None:
+        """The template of ``built`` (botocore's request dict for ``kwargs``), if it has one."""
+        key, source = kwargs.get("Key"), kwargs.get("CopySource")
+        if not isinstance(key, str) or not isinstance(source, str | dict) or built.get("body"):
+            return None
+        members = model.input_shape.members
+        source_header = str(members["CopySource"].serialization.get("name", "")).lower()
+        match_header = str(members["CopySourceIfMatch"].serialization.get("name", "")).lower()
+        url = str(built["url"])
+        end = url.find("?") if "?" in url else len(url)
+        encoded = percent_encode(key, safe="/~")
+        at = url.rfind("/" + encoded, 0, end) + 1
+        if at <= 0 or at + len(encoded) != end:
+            return None  # the key is not the end of the path: not a shape to template
+        headers = {str(k): v for k, v in built["headers"].items()}
+        if {k.lower() for k in headers} & {"content-md5", "expect", "transfer-encoding"}:
+            return None
+        for name in [k for k in headers if k.lower() in (source_header, match_header)]:
+            del headers[name]
+        template = cls(
+            constants={k: v for k, v in kwargs.items() if k not in VARYING},
+            method=str(built["method"]),
+            url_prefix=url[:at],
+            url_suffix=url[end:],
+            headers=headers,
+            source_header=source_header,
+            match_header=match_header if "CopySourceIfMatch" in kwargs else None,
+        )
+        return template if _same_build(template.build(kwargs), built) else None
+
+    def build(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The request dict for ``kwargs``; None when an argument other than VARYING differs."""
+        key, source = kwargs.get("Key"), kwargs.get("CopySource")
+        if not isinstance(key, str) or not isinstance(source, str | dict):
+            return None
+        for name, value in self.constants.items():
+            if kwargs.get(name) != value:
+                return None
+        quoted: dict[str, Any] = {"CopySource": source}  # a str, or a dict botocore quotes
+        handlers.handle_copy_source_param(quoted)
+        headers = dict(self.headers)
+        headers[self.source_header] = quoted["CopySource"]
+        if self.match_header is not None:
+            headers[self.match_header] = kwargs["CopySourceIfMatch"]
+        url = self.url_prefix + percent_encode(key, safe="/~") + self.url_suffix
+        return {"method": self.method, "url": url, "headers": headers, "body": b""}
+
+
+def _same_build(ours: Mapping[str, Any] | None, theirs: Mapping[str, Any]) -> bool:
+    """The same method, URL, body and headers (header names compared case-insensitively)."""
+    if ours is None:
+        return False
+    if (ours["method"], ours["url"], ours["body"] or b"") != (
+        theirs["method"],
+        theirs["url"],
+        theirs["body"] or b"",
+    ):
+        return False
+    return _headers(ours["headers"]) == _headers(theirs["headers"])
+
+
 class LeanCopyObject:
     """``client.copy_object(**kwargs)``, cheaper: same request, same answer, same errors.
 
@@ -157,6 +247,7 @@ class LeanCopyObject:
         self._parser = factory.create_parser(protocol)
         self._signer = AUTH_TYPE_MAPS["s3v4"]
         self._routes: dict[tuple[str, frozenset[str]], Route | None] = {}
+        self._templates: dict[tuple[str, frozenset[str]], _Template | None] = {}
         self._learning: dict[tuple[str, frozenset[str]], threading.Event] = {}
         self._lock = threading.Lock()
         self._probing = threading.local()
@@ -243,6 +334,26 @@ class LeanCopyObject:
             )
         return request_dict
 
+    def _templated(self, route: Route, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """:meth:`_request_dict`'s request, built from its shape's template when it can be.
+
+        The first request of a shape makes the template; the next :data:`CHECKED_BUILDS`
+        are also built by botocore and compared, and a template that differs is dropped.
+        """
+        shape = (str(kwargs.get("Bucket", "")), frozenset(kwargs))
+        template = self._templates.get(shape)
+        built = template.build(kwargs) if template is not None else None
+        if template is None or built is None or template.checks_left > 0:
+            full = self._request_dict(route, kwargs)
+            if shape not in self._templates:
+                self._templates[shape] = _Template.of(self._model, kwargs, full)
+            elif template is not None and built is not None:
+                template.checks_left -= 1
+                if not _same_build(built, full):
+                    self._templates[shape] = None
+            return full
+        return built
+
     def _prepare(self, route: Route, kwargs: Mapping[str, Any]) -> AWSPreparedRequest:
         """botocore's way: an AWSRequest signed by botocore's S3 signer, then prepared."""
         request = create_request_object(self._request_dict(route, kwargs))
@@ -254,7 +365,7 @@ class LeanCopyObject:
     def _prepare_native(self, route: Route, kwargs: Mapping[str, Any]) -> tuple[Any, Sent]:
         """The same request for awscrt: signed by awscrt as botocore's CRT signer signs it."""
         assert self._native is not None
-        request_dict = self._request_dict(route, kwargs)
+        request_dict = self._templated(route, kwargs)
         url = str(request_dict["url"])
         body = request_dict["body"] or b""
         if not isinstance(body, bytes):
@@ -337,6 +448,8 @@ class LeanCopyObject:
         with self._lock:
             for key in [k for k in self._routes if k[0] == bucket]:
                 del self._routes[key]
+            for key in [k for k in self._templates if k[0] == bucket]:
+                del self._templates[key]  # its URL is the forgotten route's
 
     def _learn(self, kwargs: Mapping[str, Any]) -> Route | None:
         """The route of this shape if the lean request equals botocore's own, else None."""
