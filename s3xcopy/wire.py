@@ -47,7 +47,6 @@ from botocore.auth import AUTH_TYPE_MAPS, SIGNED_HEADERS_BLACKLIST
 from botocore.awsrequest import (
     AWSPreparedRequest,
     AWSResponse,
-    HeadersDict,
     create_request_object,
     prepare_request_dict,
 )
@@ -100,7 +99,7 @@ MAX_READ_WAITS = 10_000
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer: status, headers (case-insensitive), the whole body."""
+    """An HTTP answer: status, headers (case-insensitive, or all names lower-case), body."""
 
     status: int
     headers: Mapping[str, str]
@@ -884,16 +883,17 @@ def _is_dir(path: str) -> bool:
     return os.path.isdir(path)
 
 
-def _headers_dict(pairs: list[tuple[str, str]]) -> HeadersDict:
-    """Answer headers, case-insensitive; a repeated header joined with ", " as urllib3 does."""
-    merged: dict[str, tuple[str, str]] = {}
+def _headers_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Answer headers by lower-case name; a repeated header joined with ", " as urllib3 does.
+
+    botocore looks answer headers up by lower-case name and reports them so (its
+    ``HTTPHeaders``); only header maps keep the sent case, and CopyObject's answer has none.
+    """
+    merged: dict[str, str] = {}
     for name, value in pairs:
         lower = name.lower()
-        if lower in merged:
-            merged[lower] = (merged[lower][0], f"{merged[lower][1]}, {value}")
-        else:
-            merged[lower] = (name, value)
-    return HeadersDict(dict(merged.values()))
+        merged[lower] = f"{merged[lower]}, {value}" if lower in merged else value
+    return merged
 
 
 def _headers(headers: Any) -> dict[str, str]:

@@ -80,3 +80,23 @@ def test_an_error_in_a_200_is_a_server_error(lean: LeanCopyObject, body: bytes) 
 def test_an_empty_200_is_an_empty_result_as_in_botocore(lean: LeanCopyObject) -> None:
     parsed = lean._parse(answer(b""), {})
     assert parsed["CopyObjectResult"] == {} and parsed["VersionId"] == "v1"
+
+
+def test_native_answer_headers_parse_as_botocores(lean: LeanCopyObject) -> None:
+    """The native transport's headers (lower-case names, repeats joined) parse the same."""
+    from s3xcopy.wire import _headers_dict
+
+    pairs = [
+        ("X-Amz-Request-Id", "r1"), ("x-amz-id-2", "h1"), ("X-Amz-Version-Id", "v1"),
+        ("X-Amz-Server-Side-Encryption-Bucket-Key-Enabled", "true"),
+        ("x-amz-expiration", "a"), ("X-Amz-Expiration", "b"),
+    ]  # fmt: skip
+    native = _headers_dict(pairs)
+    assert native["x-amz-expiration"] == "a, b" and "X-Amz-Request-Id" not in native
+    ours = lean._parse(Answer(200, native, COPY_BODY), {})
+    case_insensitive = HeadersDict({"X-Amz-Expiration": "a, b"})
+    for name, value in pairs[:4]:
+        case_insensitive[name] = value
+    theirs = lean._parse(Answer(200, case_insensitive, COPY_BODY), {})
+    assert ours == theirs
+    assert ours["BucketKeyEnabled"] is True and ours["Expiration"] == "a, b"
