@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -19,6 +20,9 @@ from ..events import CopyFailed, CopyPlanned, CopySucceeded, Event
 from ..findings import Finding
 from ..planning import CopyPlan
 from ..units import format_size
+
+#: The longest a line written to stdout waits in its buffer while more lines follow.
+FLUSH_SECONDS = 0.1
 
 
 def finding_lines(finding: Finding) -> list[str]:
@@ -54,6 +58,7 @@ class Printer:
         self.err = err or sys.stderr
         self.plans: dict[tuple[str, str], CopyPlan] = {}
         self.printed_findings: set[Finding] = set()
+        self._flushed_at = 0.0
         self._printers: dict[type, Callable[[Any], None]] = {
             CopyPlanned: self._on_planned,
             CopySucceeded: self._on_success,
@@ -222,10 +227,26 @@ class Printer:
     def _json(self, record: dict[str, Any]) -> None:
         self._line(self.out, json.dumps(record, default=str, ensure_ascii=False))
 
-    @staticmethod
-    def _line(stream: TextIO, text: str) -> None:
+    def _line(self, stream: TextIO, text: str) -> None:
+        """Write one line. Lines to stdout are flushed at most every FLUSH_SECONDS (a bulk
+        run writes thousands a second; a flush each is a system call each); anything to
+        stderr first flushes stdout, then itself, so the two keep their order.
+        """
+        if stream is self.out:
+            stream.write(text + "\n")
+            now = time.monotonic()
+            if now - self._flushed_at >= FLUSH_SECONDS:
+                stream.flush()
+                self._flushed_at = now
+            return
+        self.flush()
         stream.write(text + "\n")
         stream.flush()
+
+    def flush(self) -> None:
+        """Flush stdout now (the CLI calls this before it exits)."""
+        self.out.flush()
+        self._flushed_at = time.monotonic()
 
 
 def summary_line(summary: BulkSummary) -> str:

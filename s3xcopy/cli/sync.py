@@ -182,6 +182,7 @@ def _drive(bulk: BulkRun, printer: Printer) -> BulkSummary | None:
     try:
         for outcome in bulk:
             printer.outcome(outcome)
+        printer.flush()  # here, so a closed stdout is handled as below
     except BrokenPipeError:
         # stdout was closed (``| head``): stop as for Ctrl-C, quietly, as the docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -194,6 +195,7 @@ def _drive(bulk: BulkRun, printer: Printer) -> BulkSummary | None:
         try:
             for outcome in bulk:
                 printer.outcome(outcome)
+            printer.flush()
         except KeyboardInterrupt:
             return None
     return bulk.summary

@@ -158,3 +158,45 @@ def test_a_strategy_change_is_a_note_unless_a_finding_explains_it() -> None:
     )
     outcome = ObjectOutcome("copy", "copied", A, B, 5, result=denied_first)
     assert printed(outcome)[1].startswith(f"warning: {A}: copied with CopyObject\n")
+
+
+class _Logged(io.StringIO):
+    """A stream that logs its writes and flushes into a shared list."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+
+    def write(self, text: str) -> int:
+        self.log.append(f"{self.name} write")
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.log.append(f"{self.name} flush")
+        super().flush()
+
+
+def test_stdout_lines_are_flushed_in_batches_and_stderr_keeps_their_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from s3xcopy.cli import printers
+
+    clock = [100.0]
+    monkeypatch.setattr(printers.time, "monotonic", lambda: clock[0])
+    log: list[str] = []
+    out, err = _Logged("out", log), _Logged("err", log)
+    printer = Printer(out=out, err=err)
+    for _ in range(50):  # a burst within one flush interval: one flush, the first line's
+        printer.outcome(OUTCOMES["copied"])
+    assert log.count("out write") == 50 and log.count("out flush") == 1
+    clock[0] += printers.FLUSH_SECONDS + 0.01
+    printer.outcome(OUTCOMES["copied"])
+    assert log.count("out flush") == 2  # the interval passed: flushed with the next line
+    printer.outcome(OUTCOMES["copied"])
+    log.clear()
+    printer.outcome(OUTCOMES["failed"])  # to stderr: stdout's pending lines go first
+    assert log == ["out flush", "err write", "err flush"]
+    printer.outcome(OUTCOMES["copied"])
+    printer.flush()
+    assert log[-1] == "out flush"
+    assert out.getvalue().count("copy: ") == 53
