@@ -66,3 +66,32 @@ def test_refreshed_credentials_sign_at_once(transport: CrtTransport, monkeypatch
     assert "Credential=AKIDOLD/" in before["authorization"]
     assert "Credential=AKIDNEW/" in after["authorization"]
     assert after["x-amz-security-token"] == "session-token"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9000/bucket/a%20key",
+        "https://bucket.s3.eu-west-1.amazonaws.com/k/%E6%97%A5?x-id=CopyObject",
+        "https://s3.amazonaws.com",
+        "https://s3.amazonaws.com/",
+        "http://[::1]:8333/b/k?versionId=v&x=y",
+        "https://host.example:443/b/k?",
+        "http://host?x=1",
+        "https://host/b/k%23frag#fragment",
+    ],
+)
+def test_url_split_by_hand_is_urlsplits(url: str) -> None:
+    import urllib.parse
+
+    base, target = wire._split(url)
+    parts = urllib.parse.urlsplit(url)
+    assert base == f"{parts.scheme}://{parts.netloc}"
+    assert target == (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    origin, host = wire._site(base)
+    assert origin == (
+        parts.scheme,
+        parts.hostname,
+        parts.port or {"http": 80, "https": 443}[parts.scheme],
+    )
+    assert host == wire._host_header(parts)
