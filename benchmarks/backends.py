@@ -205,11 +205,27 @@ class SeaweedBackend(Backend):
                 break
         return value
 
+    def _cpu_seconds(self) -> float | None:
+        """CPU the server process has used (user + system), from /proc; None elsewhere."""
+        pid = self.server.pid
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def before_run(self) -> Any:
-        return self._settled_requests()
+        return self._settled_requests(), self._cpu_seconds()
 
     def after_run(self, snapshot: Any) -> RunCounters:
-        return RunCounters(requests=self._settled_requests() - int(snapshot))
+        requests, cpu = snapshot
+        settled = self._settled_requests()  # the counter settles once the server is idle
+        now = self._cpu_seconds()
+        return RunCounters(
+            requests=settled - int(requests),
+            server_cpu_seconds=None if cpu is None or now is None else now - cpu,
+        )
 
 
 class ModelBackend(Backend):

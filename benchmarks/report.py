@@ -191,6 +191,8 @@ def markdown(
         head += ["client CPU s", "requests"]
         if model:
             head += ["SlowDown", "model CPU s"]
+        else:
+            head += ["server CPU s"]
         head += ["peak RSS MiB", "runs ok"]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "---|" * len(head))
@@ -216,6 +218,8 @@ def markdown(
             cells += [_f(s.cpu, ".2f"), _f(s.requests, ".0f")]
             if model:
                 cells += [_f(s.slowdowns, ".0f"), _f(s.server_cpu, ".2f")]
+            else:
+                cells += [_f(s.server_cpu, ".2f")]
             cells += [_f(s.rss_mib, ".0f"), f"{s.ok}/{s.runs}" + (f" ({s.note})" if s.note else "")]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

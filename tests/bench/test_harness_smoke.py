@@ -39,12 +39,15 @@ def test_harness_quick_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert r["requests"] > 0  # counted by the model, and by SeaweedFS's metrics
     on_model = [r for r in ran if r["workload"] == "c"]
     assert all(r["lower_bound_seconds"] for r in on_model)
+    on_seaweed = [r for r in ran if r["workload"] == "a"]
+    assert on_seaweed and all(r["server_cpu_seconds"] > 0 for r in on_seaweed)  # weed's CPU
     skipped = {r["tool"]: r["error"] for r in runs if r["status"] == "skipped"}
     assert all("not" in why for why in skipped.values())
     summary = (run_dir / "summary.md").read_text()
     assert "### (a) one 16 MiB object (quick)" in summary
     assert "### (c) one 200 MiB object (quick)" in summary
     assert "| aws s3 cp |" in summary
+    assert "| server CPU s |" in summary
     assert "### Targets (from the issue)" in summary
     assert summary in capsys.readouterr().out
     assert (run_dir / "summary.csv").read_text().startswith("workload,tool,runs,ok")
