@@ -5,8 +5,12 @@ botocore spent about 2.9 ms of CPU on each (64 threads, measured): a dozen event
 emitted through its hook system, endpoint rules, a per-request parser and signer
 choice, then urllib3 and http.client in Python. What gives a request its meaning costs
 far less, so this module calls it directly: botocore's serializer (with its CopyObject
-parameter handlers), botocore's SigV4 signer class for S3, and botocore's response
-parser. The bytes go over awscrt's HTTP client (native: request writing, response
+parameter handlers), botocore's SigV4 signer class for S3 (or awscrt's signer, set as
+botocore's CRT signer sets it), and botocore's response parser (with per-shape plans,
+:mod:`s3xcopy.responses`). Requests of a shape after its first are built from that
+first one, setting only the key, copy source and pinned ETag as botocore encodes them
+(:class:`_Template`, checked against botocore's build for its first requests). The
+bytes go over awscrt's HTTP client (native: request writing, response
 parsing and connection handling leave the GIL) with botocore's connection settings
 (TLS trust, timeouts, keep-alive), or over the client's own HTTP session when those
 cannot be matched (a proxy, a client certificate). Errors come out as the exceptions
