@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.awsrequest import AWSResponse
 
 from s3xcopy import CopyConfig, S3Location
-from s3xcopy.clients import client_config
 from s3xcopy.engine import CopyEngine
 from s3xcopy.events import Event, RequestRetried
+
+from .stubbed import offline_client
 
 
 class _Raw:
@@ -42,11 +42,7 @@ COPY_BODY = (
 
 
 def test_copy_object_200_with_error_body_is_retried() -> None:
-    client = boto3.client(
-        "s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret",
-        config=client_config(1),
-    )  # fmt: skip
+    client = offline_client("http://127.0.0.1:9")
     answers = {"CopyObject": [ERROR_BODY, COPY_BODY]}
     sent: list[str] = []
 

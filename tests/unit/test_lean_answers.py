@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.awsrequest import HeadersDict
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from botocore.parsers import RestXMLParser
 
-from s3xcopy.clients import client_config
 from s3xcopy.timestamps import parse_timestamp
 from s3xcopy.wire import Answer, LeanCopyObject
+
+from .stubbed import lean_sender, offline_client
 
 COPY_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -35,14 +34,7 @@ HEADERS = {"x-amz-request-id": "r1", "x-amz-id-2": "h1", "x-amz-version-id": "v1
 
 @pytest.fixture
 def lean() -> LeanCopyObject:
-    client = boto3.client(
-        "s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret",
-        config=client_config(1),
-    )  # fmt: skip
-    sender = LeanCopyObject.for_client(client, Credentials("AKIDEXAMPLE", "not-a-secret"))
-    assert sender is not None
-    return sender
+    return lean_sender(offline_client("http://127.0.0.1:9"))
 
 
 def answer(body: bytes, status: int = 200) -> Answer:
@@ -51,11 +43,7 @@ def answer(body: bytes, status: int = 200) -> Answer:
 
 def test_a_copied_answer_is_botocores_dict(lean: LeanCopyObject) -> None:
     ours = lean._parse(answer(COPY_BODY), {})
-    shape = (
-        boto3.client("s3", region_name="us-east-1")
-        .meta.service_model.operation_model("CopyObject")
-        .output_shape
-    )
+    shape = lean._model.output_shape
     response = {"status_code": 200, "headers": HeadersDict(HEADERS), "body": COPY_BODY}
     theirs = RestXMLParser(timestamp_parser=parse_timestamp).parse(response, shape)
     theirs["ResponseMetadata"]["RetryAttempts"] = 0

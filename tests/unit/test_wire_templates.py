@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
-from botocore.credentials import Credentials
 
-from s3xcopy.clients import client_config
 from s3xcopy.wire import CHECKED_BUILDS, LeanCopyObject, Route, _same_build, _Template
+
+from .stubbed import lean_sender, offline_client
 
 KEYS = [
     "plain/key.csv",
@@ -38,13 +37,7 @@ def lean(request: Any) -> tuple[LeanCopyObject, Route]:
         endpoint = "http://127.0.0.1:9"
     else:
         endpoint = "https://s3.eu-west-1.amazonaws.com"
-    client = boto3.client(
-        "s3", region_name="eu-west-1", endpoint_url=endpoint,
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-secret",
-        config=client_config(1),
-    )  # fmt: skip
-    sender = LeanCopyObject.for_client(client, Credentials("AKIDEXAMPLE", "not-a-secret"))
-    assert sender is not None
+    sender = lean_sender(offline_client(endpoint, region="eu-west-1"))
     base = endpoint if request.param == "path" else "https://dst-bucket.s3.eu-west-1.amazonaws.com"
     return sender, Route(base, "eu-west-1", "s3", "agent/1.0", native=True)
 
