@@ -174,6 +174,8 @@ class BulkRun(Iterator[ObjectOutcome]):
         }  # fmt: skip
         self._findings: dict[Finding, None] = {}
         self._observer = JournalObserver(journal) if journal is not None else None
+        self._included = 0  # source objects listed and kept by the filters, so far
+        self._listing_done = threading.Event()
 
     # --- the caller's side --------------------------------------------------------------
 
@@ -207,6 +209,14 @@ class BulkRun(Iterator[ObjectOutcome]):
         if self._summary is None or not self._finished:
             raise RuntimeError("the run has not finished: iterate it to the end or call result()")
         return self._summary
+
+    @property
+    def sources(self) -> int | None:
+        """How many source objects this run handles (one outcome each, deletions aside).
+
+        None until the listing is complete (it is streamed): a progress bar's total.
+        """
+        return self._included if self._listing_done.is_set() else None
 
     def cancel(self) -> None:
         """Stop: no new copies; copies in flight stop at their next request."""
@@ -339,7 +349,11 @@ class BulkRun(Iterator[ObjectOutcome]):
             if side == "source":
                 self._count("listed")
             if job.filters.included(bucket, item.key):
+                if side == "source":
+                    self._included += 1  # only the controller thread counts
                 yield rel, item
+        if side == "source":
+            self._listing_done.set()
 
     def _produce_copy(self) -> None:
         job = self.job

@@ -7,11 +7,13 @@ is printed once per run however many objects meet it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import textwrap
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TextIO
 
 from ..bulk.results import BulkSummary, ObjectOutcome
@@ -59,6 +61,8 @@ class Printer:
         self.plans: dict[tuple[str, str], CopyPlan] = {}
         self.printed_findings: set[Finding] = set()
         self._flushed_at = 0.0
+        #: The context each line is written in (a progress bar lifts itself off in it).
+        self.around_line: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
         self._printers: dict[type, Callable[[Any], None]] = {
             CopyPlanned: self._on_planned,
             CopySucceeded: self._on_success,
@@ -232,16 +236,17 @@ class Printer:
         run writes thousands a second; a flush each is a system call each); anything to
         stderr first flushes stdout, then itself, so the two keep their order.
         """
-        if stream is self.out:
+        with self.around_line():
+            if stream is self.out:
+                stream.write(text + "\n")
+                now = time.monotonic()
+                if now - self._flushed_at >= FLUSH_SECONDS:
+                    stream.flush()
+                    self._flushed_at = now
+                return
+            self.flush()
             stream.write(text + "\n")
-            now = time.monotonic()
-            if now - self._flushed_at >= FLUSH_SECONDS:
-                stream.flush()
-                self._flushed_at = now
-            return
-        self.flush()
-        stream.write(text + "\n")
-        stream.flush()
+            stream.flush()
 
     def flush(self) -> None:
         """Flush stdout now (the CLI calls this before it exits)."""

@@ -10,6 +10,7 @@ again to resume).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from ..bulk import BulkRun, BulkSummary, SyncMode, copy_prefix, sync_prefix
 from ..bulk.filters import Filters, Rule, RuleKind
 from ..errors import S3xCopyError
 from ..location import S3Location
-from .cp import printer_for, sigterm_as_interrupt
+from .cp import printer_for, sigterm_as_interrupt, wants_progress
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import (
     add_copy_options,
@@ -29,6 +30,7 @@ from .options import (
     source_session_from,
 )
 from .printers import Printer
+from .progress import BulkProgress
 
 
 class _FilterAction(argparse.Action):
@@ -157,8 +159,16 @@ def run_bulk(args: argparse.Namespace, kind: str) -> int:
     except S3xCopyError as exc:
         printer.error(str(exc))
         return int(exit_code_for(exc))
-    with sigterm_as_interrupt():
-        summary = _drive(bulk, printer)
+    progress = BulkProgress() if wants_progress(args) else None
+    if progress is not None:
+        printer.around_line = progress.writing
+    try:
+        with sigterm_as_interrupt():
+            summary = _drive(bulk, printer, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+            printer.around_line = contextlib.nullcontext
     if summary is None:
         printer.error(
             "stopped without waiting: multipart uploads in flight may be left open"
@@ -177,11 +187,15 @@ def run_bulk(args: argparse.Namespace, kind: str) -> int:
     return int(bulk_exit_code(summary))
 
 
-def _drive(bulk: BulkRun, printer: Printer) -> BulkSummary | None:
+def _drive(
+    bulk: BulkRun, printer: Printer, progress: BulkProgress | None = None
+) -> BulkSummary | None:
     """Print outcomes as they come; on Ctrl-C stop cleanly; on a second Ctrl-C just go."""
     try:
         for outcome in bulk:
             printer.outcome(outcome)
+            if progress is not None:
+                progress.seen(outcome, bulk.sources)
         printer.flush()  # here, so a closed stdout is handled as below
     except BrokenPipeError:
         # stdout was closed (``| head``): stop as for Ctrl-C, quietly, as the docs advise.
@@ -195,6 +209,8 @@ def _drive(bulk: BulkRun, printer: Printer) -> BulkSummary | None:
         try:
             for outcome in bulk:
                 printer.outcome(outcome)
+                if progress is not None:
+                    progress.seen(outcome, bulk.sources)
             printer.flush()
         except KeyboardInterrupt:
             return None

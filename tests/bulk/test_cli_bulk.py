@@ -205,3 +205,65 @@ def test_a_closed_stdout_stops_the_run_quietly(
     assert "Traceback" not in err
     assert "summary: copied" in err
     assert len(list_keys(client, dest)) < 30
+
+
+def _run_on_a_terminal(
+    command: list[str], env: dict[str, str], timeout: float = 120
+) -> tuple[int, str, str]:
+    """Run with stderr on a pseudo-terminal (so the CLI shows its bar); (rc, stdout, tty)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    # A terminal of 24 x 100 (a new pseudo-terminal has no size, and tqdm draws nothing
+    # on a terminal 0 columns wide).
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    screen = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+            elif process.poll() is not None:
+                break
+        assert process.stdout is not None
+        out = process.stdout.read().decode()
+        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    return code, out, screen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("flag", [None, "--no-progress"])
+def test_a_terminal_gets_a_progress_bar_and_the_lines_stay_whole(
+    buckets: tuple[Any, str, str], cli_env: dict[str, str], seaweed: SeaweedServer,
+    flag: str | None,
+) -> None:  # fmt: skip
+    _, source, dest = buckets
+    command = [sys.executable, "-m", "s3xcopy", "cp", "--recursive", f"s3://{source}/p",
+               f"s3://{dest}/q", "--endpoint-url", seaweed.endpoint_url]  # fmt: skip
+    code, out, screen = _run_on_a_terminal(command + ([flag] if flag else []), cli_env)
+    assert code == 0, screen
+    assert len(out.splitlines()) == 4  # stdout (a pipe) has the lines, never the bar
+    assert all(line.startswith("copy: s3://") for line in out.splitlines())
+    if flag is None:
+        assert "objects:" in screen and "/4" in screen  # the bar, with its total
+    else:
+        assert "objects:" not in screen
+    assert "summary: copied 4 objects" in screen

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from typing import Any
 
 import pytest
 
@@ -200,3 +201,47 @@ def test_stdout_lines_are_flushed_in_batches_and_stderr_keeps_their_order(
     printer.flush()
     assert log[-1] == "out flush"
     assert out.getvalue().count("copy: ") == 53
+
+
+def test_the_progress_bar_counts_objects_and_learns_its_total() -> None:
+    from s3xcopy.cli.progress import BulkProgress
+
+    screen = io.StringIO()
+    progress = BulkProgress(file=screen)
+    progress.seen(OUTCOMES["copied"], None)  # still listing: no total yet
+    assert (progress.done, progress.total) == (1, None)
+    progress.seen(OUTCOMES["skipped"], 4)  # the listing is complete: 4 source objects
+    progress.seen(OUTCOMES["failed"], 4)
+    progress.seen(OUTCOMES["deleted"], 4)  # deletions are counted beside the bar
+    progress.seen(OUTCOMES["copied"], 4)
+    assert (progress.done, progress.total) == (4, 4)
+    assert progress.postfix() == "10 B copied, 1 failed, 1 deleted"
+    progress.close()
+    assert "objects:" in screen.getvalue()
+
+
+def test_lines_are_written_with_the_bar_lifted_off() -> None:
+    import contextlib
+
+    from s3xcopy.cli.progress import BulkProgress
+
+    screen = io.StringIO()
+    progress = BulkProgress(file=screen)
+    printer = Printer(out=screen, err=screen)
+    lifted: list[int] = []
+
+    @contextlib.contextmanager
+    def writing() -> Any:
+        lifted.append(1)
+        with progress.writing():
+            yield
+
+    printer.around_line = writing
+    for name in ("copied", "failed"):
+        printer.outcome(OUTCOMES[name])
+        progress.seen(OUTCOMES[name], 2)
+    progress.close()
+    assert len(lifted) == 2  # one line each
+    text = screen.getvalue()
+    assert f"copy: {A} to {B}\n" in text  # whole, on a line of its own
+    assert "copy failed: " in text

@@ -152,7 +152,9 @@ def test_filters_and_dryrun_copy_nothing_but_say_what_would_be(moto_s3: Any) -> 
         client, "cp", "s3://src/logs/", "s3://dst/logs/",
         filters=[("exclude", "*"), ("include", "*.log")], dryrun=True,
     )  # fmt: skip
+    assert run.sources is None  # not listed yet: a progress bar has no total
     outcomes = list(run)
+    assert run.sources == 2 == len(outcomes)  # listed and kept by the filters
     assert by_status(outcomes) == {
         "copy:dryrun": ["s3://dst/logs/test/test.log", "s3://dst/logs/test3.log"]
     }
@@ -189,6 +191,7 @@ def test_sync_copies_new_and_changed_objects_and_deletes_extras_last(moto_s3: An
     assert keys(moto_s3, "dst") == ["q/bigger", "q/keep.tmp", "q/new", "q/same"]
     assert moto_s3.get_object(Bucket="dst", Key="q/same")["Body"].read() == b"abcd"
     assert (run.summary.deleted, run.summary.skipped) == (1, 1)
+    assert run.sources == 3  # one outcome per source object; deletions beside them
 
 
 def test_sync_without_delete_never_deletes(moto_s3: Any) -> None:
