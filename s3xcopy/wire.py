@@ -91,6 +91,10 @@ VARYING = frozenset({"Key", "CopySource", "CopySourceIfMatch"})
 #: Requests of each template also built by botocore's serializer and compared: a template
 #: that ever differs is dropped (tests compare many more keys than this).
 CHECKED_BUILDS = 16
+#: Keys (and copy sources) that percent-encoding leaves as they are. A request whose key,
+#: source key or source version has any other character is also built by botocore and
+#: compared, however many requests its template has built: only encodings can differ.
+_PLAIN = re.compile(r"[A-Za-z0-9/._~-]*\Z")
 #: Marks this module's local answer to a probe (another handler's answer lacks it).
 PROBE_HEADER = "x-s3xcopy-lean-probe"
 PROBE_TOKEN = f"{os.getpid()}-{id(object())}"
@@ -208,6 +212,14 @@ class _Template:
             headers[self.match_header] = kwargs["CopySourceIfMatch"]
         url = self.url_prefix + percent_encode(key, safe="/~") + self.url_suffix
         return {"method": self.method, "url": url, "headers": headers, "body": b""}
+
+
+def _encoded(kwargs: Mapping[str, Any]) -> bool:
+    """True when percent-encoding changes the key or the copy source (see ``_PLAIN``)."""
+    source = kwargs.get("CopySource")
+    texts = [kwargs.get("Key")]
+    texts += [source.get("Key"), source.get("VersionId")] if isinstance(source, dict) else [source]
+    return any(text is not None and not _PLAIN.match(str(text)) for text in texts)
 
 
 def _same_build(ours: Mapping[str, Any] | None, theirs: Mapping[str, Any]) -> bool:
@@ -341,18 +353,20 @@ class LeanCopyObject:
     def _templated(self, route: Route, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
         """:meth:`_request_dict`'s request, built from its shape's template when it can be.
 
-        The first request of a shape makes the template; the next :data:`CHECKED_BUILDS`
-        are also built by botocore and compared, and a template that differs is dropped.
+        The first request of a shape makes the template; the next :data:`CHECKED_BUILDS`,
+        and every one whose key or source percent-encoding changes, are also built by
+        botocore and compared (and botocore's build sent); a template that differs is
+        dropped.
         """
         shape = (str(kwargs.get("Bucket", "")), frozenset(kwargs))
         template = self._templates.get(shape)
         built = template.build(kwargs) if template is not None else None
-        if template is None or built is None or template.checks_left > 0:
+        if template is None or built is None or template.checks_left > 0 or _encoded(kwargs):
             full = self._request_dict(route, kwargs)
             if shape not in self._templates:
                 self._templates[shape] = _Template.of(self._model, kwargs, full)
             elif template is not None and built is not None:
-                template.checks_left -= 1
+                template.checks_left = max(0, template.checks_left - 1)
                 if not _same_build(built, full):
                     self._templates[shape] = None
             return full

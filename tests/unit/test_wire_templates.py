@@ -115,3 +115,18 @@ def test_the_first_requests_are_checked_and_a_differing_template_dropped(
     assert _same_build(request, sender._request_dict(route, args("k-last", "s")))
     after = sender._templated(route, args("k-after", "s"))  # botocore's build from now on
     assert _same_build(after, sender._request_dict(route, args("k-after", "s")))
+
+
+def test_a_key_that_encoding_changes_is_always_checked(lean: tuple[LeanCopyObject, Route]) -> None:
+    sender, route = lean
+    sender._templated(route, args("k0", "s0"))
+    (shape,) = sender._templates
+    template = sender._templates[shape]
+    assert template is not None
+    template.checks_left = 0  # past its first requests: plain keys are the template's
+    template.url_prefix += "wrong/"  # (as if botocore now encoded differently)
+    plain = sender._templated(route, args("plain/key-1.txt", "s"))
+    assert plain["url"].endswith("wrong/plain/key-1.txt")  # not checked: nothing to encode
+    request = sender._templated(route, args("a key+1", "s"))
+    assert sender._templates[shape] is None  # checked, differed, dropped
+    assert _same_build(request, sender._request_dict(route, args("a key+1", "s")))
