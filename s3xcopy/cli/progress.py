@@ -39,13 +39,11 @@ class BulkProgress:
         bar = self._bar
         if bar.total is None and sources is not None:
             bar.total = sources
+        self.failed += outcome.status == "failed"
         if outcome.action == "delete":
             self.deleted += outcome.status in ("deleted", "dryrun")
-            self.failed += outcome.status == "failed"
-        else:
-            if outcome.status == "copied":
-                self.bytes += outcome.size or 0
-            self.failed += outcome.status == "failed"
+        elif outcome.status == "copied":
+            self.bytes += outcome.size or 0
         bar.set_postfix_str(self.postfix(), refresh=False)
         if outcome.action != "delete":
             bar.update(1)

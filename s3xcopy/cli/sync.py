@@ -192,11 +192,7 @@ def _drive(
 ) -> BulkSummary | None:
     """Print outcomes as they come; on Ctrl-C stop cleanly; on a second Ctrl-C just go."""
     try:
-        for outcome in bulk:
-            printer.outcome(outcome)
-            if progress is not None:
-                progress.seen(outcome, bulk.sources)
-        printer.flush()  # here, so a closed stdout is handled as below
+        _show_outcomes(bulk, printer, progress)  # flushes here: a closed stdout is handled below
     except BrokenPipeError:
         # stdout was closed (``| head``): stop as for Ctrl-C, quietly, as the docs advise.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -207,14 +203,19 @@ def _drive(
         bulk.cancel()
         printer.error("interrupting: waiting for requests in flight (Ctrl-C again to quit now)")
         try:
-            for outcome in bulk:
-                printer.outcome(outcome)
-                if progress is not None:
-                    progress.seen(outcome, bulk.sources)
-            printer.flush()
+            _show_outcomes(bulk, printer, progress)
         except KeyboardInterrupt:
             return None
     return bulk.summary
+
+
+def _show_outcomes(bulk: BulkRun, printer: Printer, progress: BulkProgress | None) -> None:
+    """Print (and count on the bar) each outcome left in the run, then flush stdout."""
+    for outcome in bulk:
+        printer.outcome(outcome)
+        if progress is not None:
+            progress.seen(outcome, bulk.sources)
+    printer.flush()
 
 
 def bulk_exit_code(summary: BulkSummary) -> ExitCode:
