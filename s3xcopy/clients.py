@@ -77,12 +77,11 @@ def fast_parsing(client: Any) -> None:
     """Give ``client`` botocore's parser with faster parts: same values, less CPU.
 
     Timestamps with :func:`~s3xcopy.timestamps.parse_timestamp` (a twentieth of the CPU;
-    a listing page has 1,000 of them) and listed objects with
-    :class:`~s3xcopy.responses.PlannedParser` (a per-shape plan in place of a generic
-    walk). botocore
-    has no public hook for one client's parser, so this sets the client's own parser
-    factory (the session's, shared with other clients, is left alone); a client without
-    one keeps botocore's parser.
+    a listing page has 1,000 of them), and listed objects, CopyObject results and answer
+    headers with :class:`~s3xcopy.responses.PlannedParser` (per-shape plans in place of
+    a generic walk). botocore has no public hook for one client's parser, so this sets
+    the client's own parser factory (the session's, shared with other clients, is left
+    alone); a client without one keeps botocore's parser.
     """
     endpoint: Any = getattr(client, "_endpoint", None)
     shared = getattr(endpoint, "_response_parser_factory", None)

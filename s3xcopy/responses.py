@@ -31,8 +31,9 @@ project's 2-core benchmark machine that cost about 0.2 ms per listed object and 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.parsers import ResponseParserFactory, RestXMLParser
 
@@ -41,6 +42,7 @@ from botocore.parsers import ResponseParserFactory, RestXMLParser
 #: CopyObject, which it parses once per object.
 PLANNED_SHAPES = frozenset({"Object", "CopyObjectResult"})
 _SCALARS = frozenset({"string", "integer", "long", "boolean", "timestamp"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,17 @@ class PlannedParser(RestXMLParser):
         super().__init__(*args, **kwargs)
         self._plans: dict[int, dict[str, _Member] | None] = {}
         self._header_plans: dict[int, list[tuple[str, _Member]] | None] = {}
+        #: Every planned shape, held so that no other shape can come to have its id.
+        self._shapes: dict[int, Any] = {}
         self._parsed = threading.local()
+
+    def _planned(self, plans: dict[int, T], shape: Any, make: Callable[[Any], T]) -> T:
+        """``make(shape)``, made once per shape and kept in ``plans``."""
+        key = id(shape)
+        if key not in plans:
+            self._shapes[key] = shape
+            plans[key] = make(shape)
+        return plans[key]
 
     def read_dom(self, body: bytes) -> Any:
         """``body`` parsed as botocore parses it (raises its ``ResponseParserError``).
@@ -87,10 +99,7 @@ class PlannedParser(RestXMLParser):
         self, response: Any, shape: Any, member_shapes: Any, final_parsed: Any
     ) -> None:
         botocore: Any = self
-        key = id(shape)
-        if key not in self._header_plans:
-            self._header_plans[key] = self._header_plan(shape)
-        plan = self._header_plans[key]
+        plan = self._planned(self._header_plans, shape, self._header_plan)
         if plan is None:
             base: Any = super()
             base._parse_non_payload_attrs(response, shape, member_shapes, final_parsed)
@@ -122,9 +131,7 @@ class PlannedParser(RestXMLParser):
     def _handle_structure(self, shape: Any, node: Any) -> Any:
         botocore: Any = super()
         if shape.name in PLANNED_SHAPES and not isinstance(node, list):
-            if id(shape) not in self._plans:
-                self._plans[id(shape)] = self._plan(shape)
-            plan = self._plans[id(shape)]
+            plan = self._planned(self._plans, shape, self._plan)
             if plan is not None:
                 parsed = self._read(plan, node)
                 if parsed is not None:
