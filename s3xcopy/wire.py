@@ -45,7 +45,6 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree
 
 from botocore import handlers
 from botocore.auth import AUTH_TYPE_MAPS, SIGNED_HEADERS_BLACKLIST
@@ -67,7 +66,7 @@ from botocore.parsers import ResponseParserError
 from botocore.serialize import create_serializer
 from botocore.utils import get_environ_proxies, percent_encode
 
-from .responses import PlannedParser, PlannedParserFactory
+from .responses import PlannedParser
 from .timestamps import parse_timestamp
 
 OPERATION = "CopyObject"
@@ -258,9 +257,7 @@ class LeanCopyObject:
         # same planner; only values differ, and botocore checks no value a planned copy can
         # get wrong (it checks types, required members and minimum lengths).
         self._serializer = create_serializer(protocol, include_validation=False)
-        factory = PlannedParserFactory()
-        factory.set_parser_defaults(timestamp_parser=parse_timestamp)
-        self._parser = factory.create_parser(protocol)
+        self._parser = PlannedParser(timestamp_parser=parse_timestamp)  # S3 is rest-xml
         self._signer = AUTH_TYPE_MAPS["s3v4"]
         self._routes: dict[tuple[str, frozenset[str]], Route | None] = {}
         self._templates: dict[tuple[str, frozenset[str]], _Template | None] = {}
@@ -952,22 +949,16 @@ def _text(value: object) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _error_in_200(parser: Any, body: object) -> bool:
+def _error_in_200(parser: PlannedParser, body: object) -> bool:
     """S3 answers some failed copies 200 with an ``<Error>`` body (or a cut-off one).
 
-    botocore's rule (its ``_handle_200_error`` handler). The body is parsed once: a
-    :class:`~s3xcopy.responses.PlannedParser` keeps the parse for its ``parse``.
+    botocore's rule (its ``_handle_200_error`` handler). The body is parsed once: the
+    parser keeps the parse for its ``parse`` of the same body.
     """
     if not isinstance(body, bytes) or not body:
         return False
     try:
-        root = parser.read_dom(body) if isinstance(parser, PlannedParser) else _dom(body)
-    except (ResponseParserError, ElementTree.ParseError):
+        root = parser.read_dom(body)
+    except ResponseParserError:
         return True  # a partial answer: botocore retries it as a server error
     return bool(root.tag == "Error")
-
-
-def _dom(body: bytes) -> Any:
-    parser = ElementTree.XMLParser(target=ElementTree.TreeBuilder(), encoding="utf-8")
-    parser.feed(body)
-    return parser.close()
