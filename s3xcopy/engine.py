@@ -160,7 +160,6 @@ class CopyEngine:
         self.kms_client = kms_client
         self._caller_arn: str | None = None
         self._default_keys: dict[str, tuple[str | None, bool]] = {}
-        self._obstacle: tuple[str | None] | None = None
         policy = RetryPolicy(
             max_attempts=self.config.max_attempts,
             wait_for_permissions=self.config.wait_for_permissions,
@@ -179,6 +178,11 @@ class CopyEngine:
         prompt = dataclasses.replace(policy, wait_for_permissions=0)
         self._cleanup = Caller(client, prompt)
         self._source_probe = Caller(source_client or client, prompt, listener=listener, gate=gate)
+        # A client's endpoint is fixed when it is made: compare the two endpoints once.
+        source, dest = _endpoint(source_client or client), _endpoint(client)
+        self._obstacle = (
+            None if source is None or dest is None else server_side_obstacle(source, dest)
+        )
 
     # --- the whole flow ---------------------------------------------------------------
 
@@ -414,15 +418,8 @@ class CopyEngine:
         )  # fmt: skip
 
     def server_side_obstacle(self) -> str | None:
-        """Why the two clients' services cannot share one server-side copy (None if they can).
-
-        Worked out once: a client's endpoint is fixed when it is made.
-        """
-        if self._obstacle is None:
-            source, dest = _endpoint(self.source.client), _endpoint(self.dest.client)
-            found = None if source is None or dest is None else server_side_obstacle(source, dest)
-            self._obstacle = (found,)
-        return self._obstacle[0]
+        """Why the two clients' services cannot share one server-side copy (None if they can)."""
+        return self._obstacle
 
     def inspect(self, source: S3Location, extra_args: Mapping[str, Any]) -> SourceFacts:
         """HeadObject the source once, with its SSE-C, RequestPayer, owner check and version."""
