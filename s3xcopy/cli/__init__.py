@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -27,4 +28,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def console_main() -> None:
     """Entry point of the ``s3xcopy`` console script."""
-    sys.exit(main())
+    # Garbage collection tuned for a short-lived process (a one-object cp on SeaweedFS:
+    # median of 11 runs 1.14 s before, 0.78 s after):
+    # - what the imports made (boto3, botocore, the CLI) lives until exit: frozen, no
+    #   collection walks it again (making the S3 client, which parses ~2.5 MB of JSON
+    #   models, ran a full collection over all of it);
+    # - at exit, everything still alive is frozen too, so the interpreter's last
+    #   collections skip it: exit took ~0.28 s with a client made, ~0.03 s so. atexit
+    #   handlers and the flushing of stdout/stderr still run; only finalizers of objects
+    #   alive at exit may not, which Python never promises.
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    sys.exit(code)
