@@ -34,7 +34,7 @@ def console_main() -> None:
     #   collection walks it again (making the S3 client, which parses ~2.5 MB of JSON
     #   models, ran a full collection over all of it);
     # - at exit, everything still alive is frozen too, so the interpreter's last
-    #   collections skip it: exit took ~0.28 s with a client made, ~0.03 s so. atexit
+    #   collections skip it: exit took ~0.28 s with a client made, ~0.03 s frozen. atexit
     #   handlers and the flushing of stdout/stderr still run; only finalizers of objects
     #   alive at exit may not, which Python never promises.
     gc.freeze()
