@@ -38,6 +38,8 @@ def console_main() -> None:
     #   handlers and the flushing of stdout/stderr still run; only finalizers of objects
     #   alive at exit may not, which Python never promises.
     gc.freeze()
-    code = main()
-    gc.freeze()
+    try:
+        code = main()
+    finally:  # argparse's --help and --version leave by SystemExit
+        gc.freeze()
     sys.exit(code)

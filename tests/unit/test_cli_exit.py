@@ -37,3 +37,22 @@ def test_console_main_freezes_before_and_after_main_and_exits_with_its_code(
     finally:
         gc.unfreeze()
     assert _collectable(made_before)
+
+
+def test_console_main_freezes_at_exit_when_main_leaves_by_system_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made_by_main: list[list[object]] = []
+
+    def help_and_exit() -> int:  # what argparse does for --help and --version
+        made_by_main.append([object()])
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli, "main", help_and_exit)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.console_main()
+        assert exited.value.code == 0
+        assert not _collectable(made_by_main[0])
+    finally:
+        gc.unfreeze()
