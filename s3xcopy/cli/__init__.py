@@ -15,8 +15,8 @@ __all__ = ["ExitCode", "console_main", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (never raises for expected failures)."""
     try:
-        parser = build_parser()
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        arguments = list(argv) if argv is not None else sys.argv[1:]
+        args = build_parser(arguments).parse_args(arguments)
         return int(args.run(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
