@@ -183,6 +183,12 @@ class CopyEngine:
         self._obstacle = (
             None if source is None or dest is None else server_side_obstacle(source, dest)
         )
+        #: Preflight contexts (see preflight_context) a canary found clear: a bulk run
+        #: probes once per context, not once per object. Denials are never shared.
+        self._preflight_clear: set[tuple[Any, ...]] = set()
+        #: Set when the first canary of each context has its answer.
+        self._preflight_first: dict[tuple[Any, ...], threading.Event] = {}
+        self._preflight_lock = threading.Lock()
 
     # --- the whole flow ---------------------------------------------------------------
 
@@ -333,9 +339,18 @@ class CopyEngine:
 
         if plan.strategy == "stream":
             return plan, None, ()
-        report = run_preflight(self, plan.source, plan.dest, args, planned=(plan, facts))
-        if report.clear:
+        context = preflight_context(plan, facts)
+        turn = self._preflight_turn(context)
+        if turn is None:
             return plan, None, ()
+        try:
+            report = run_preflight(self, plan.source, plan.dest, args, planned=(plan, facts))
+            if report.clear:
+                with self._preflight_lock:
+                    self._preflight_clear.add(context)
+                return plan, None, ()
+        finally:
+            turn.set()
         blocked_at = (
             report.multipart if plan.strategy == "multipart" else report.single
         ).blocked_at
@@ -539,6 +554,24 @@ class CopyEngine:
             if not exc.findings and _diagnosable(exc):
                 exc.findings = diagnose(self.denial_context(exc, plan, facts, args, attempt))
             raise
+
+    def _preflight_turn(self, context: tuple[Any, ...]) -> threading.Event | None:
+        """None when a canary found ``context`` clear; else the event to set after probing.
+
+        The first copy of a context probes while the others of that context wait for its
+        answer (else every worker of a bulk run would probe at once). A context found
+        denied is probed again for each object: a denial may be the object's own.
+        """
+        with self._preflight_lock:
+            first = self._preflight_first.get(context)
+            if first is None:
+                first = self._preflight_first[context] = threading.Event()
+                return first
+        while not first.wait(POLL_SECONDS):
+            if self.cancel.is_set():
+                raise CopyInterruptedError("the copy was interrupted before its preflight")
+        with self._preflight_lock:
+            return None if context in self._preflight_clear else first
 
     def _stream_may_help(self, operation: str | None, plan: CopyPlan) -> bool:
         """A server-side copy was denied and the destination identity cannot read the source.
@@ -1064,6 +1097,39 @@ class CopyEngine:
     def _emit(self, event: Any) -> None:
         if self.listener is not None:
             self.listener(event)
+
+
+#: Request fields that vary per object but not what S3 asks permission for.
+_PER_OBJECT_FIELDS = frozenset({
+    "Key", "Metadata", "ContentType", "ContentEncoding", "ContentDisposition",
+    "ContentLanguage", "CacheControl", "Expires", "WebsiteRedirectLocation", "Tagging",
+})  # fmt: skip
+
+
+def preflight_context(plan: CopyPlan, facts: SourceFacts) -> tuple[Any, ...]:
+    """What a preflight's answer depends on, beyond the bucket policies of the two buckets.
+
+    The path, the buckets, the source's encryption (its KMS key), whether there are bytes
+    to read and tags to copy, and the destination's settings (SSE, KMS key, ACL, storage
+    class, object lock, checksum...) as the canary's CreateMultipartUpload sends them.
+    Copies with equal contexts get the same answer unless a policy names keys within the
+    prefix differently; such a copy still meets its refusal and is diagnosed then.
+    """
+    create = plan.requests.create_multipart
+    settings = tuple(sorted((k, repr(v)) for k, v in create.items() if k not in _PER_OBJECT_FIELDS))
+    return (
+        plan.strategy,
+        plan.source.bucket,
+        plan.dest.bucket,
+        plan.source.version_id is not None,  # s3:GetObjectVersion
+        facts.server_side_encryption,
+        facts.sse_kms_key_id,
+        facts.sse_customer_algorithm,
+        facts.size > 0,
+        facts.tag_count > 0 or bool(facts.tags),
+        "Tagging" in create,
+        settings,
+    )
 
 
 def _endpoint(client: Any) -> Endpoint | None:
