@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from s3xcopy.seaweed import SeaweedServer
 
 from .conftest import CliRunner, fast_client, list_keys, open_uploads, put_objects
 from .faultproxy import FaultProxy
+
+pytestmark = pytest.mark.seaweed
 
 DENIED = "in/obj-3"
 

@@ -6,7 +6,11 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from s3xcopy.seaweed import SeaweedServer
+
+pytestmark = pytest.mark.seaweed
 
 
 def _weed_files() -> set[Path]:
