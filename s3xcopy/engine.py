@@ -1125,6 +1125,7 @@ def preflight_context(plan: CopyPlan, facts: SourceFacts) -> tuple[Any, ...]:
         facts.server_side_encryption,
         facts.sse_kms_key_id,
         facts.sse_customer_algorithm,
+        facts.bucket_key_enabled,  # S3 Bucket Keys change the KMS calls and their context
         facts.size > 0,
         facts.tag_count > 0 or bool(facts.tags),
         "Tagging" in create,
