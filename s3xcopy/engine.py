@@ -668,6 +668,37 @@ class CopyEngine:
         )
         return diagnose(context)
 
+    def diagnose_bulk_denial(
+        self, exc: AccessDeniedError, where: S3Location, side: str, args: Mapping[str, Any]
+    ) -> tuple[Finding, ...]:
+        """Findings for a refused request of a bulk run that is no one object's copy.
+
+        A listing of ``where``'s bucket (s3:ListBucket), or deletions under ``where``, whose
+        key may end in ``*`` to name every key below a prefix (s3:DeleteObject). ``side``:
+        ``"source"`` or ``"dest"``, whose identity sent it.
+        """
+        owner = args.get("ExpectedSourceBucketOwner" if side == "source" else "ExpectedBucketOwner")
+        context = DenialContext(
+            operation=exc.operation or "",
+            code=exc.code or "",
+            message=aws_message(exc),
+            strategy="single",
+            size=None,
+            source=where,
+            dest=where,
+            caller_arn=(
+                self.caller_arn()
+                if side == "dest" or self.source.client is self.dest.client
+                else None
+            ),
+            source_bucket_owner=owner,
+            dest_bucket_owner=owner,
+            region=self.region,
+            partition=partition_for(self.region),
+            request_payer="RequestPayer" in args,
+        )
+        return diagnose(context)
+
     def execute(
         self,
         plan: CopyPlan,

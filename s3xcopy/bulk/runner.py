@@ -22,7 +22,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -345,13 +345,19 @@ class BulkRun(Iterator[ObjectOutcome]):
         items = relative(
             list_objects(call, bucket, prefix, extra), prefix, f"s3://{bucket}/{prefix}"
         )
-        for rel, item in items:
-            if side == "source":
-                self._count("listed")
-            if job.filters.included(bucket, item.key):
+        try:
+            for rel, item in items:
                 if side == "source":
-                    self._included += 1  # only the controller thread counts
-                yield rel, item
+                    self._count("listed")
+                if job.filters.included(bucket, item.key):
+                    if side == "source":
+                        self._included += 1  # only the controller thread counts
+                    yield rel, item
+        except AccessDeniedError as exc:
+            if not exc.findings:
+                where = S3Location(bucket, prefix)
+                exc.findings = self.engine.diagnose_bulk_denial(exc, where, side, job.extra_args)
+            raise
         if side == "source":
             self._listing_done.set()
 
@@ -604,6 +610,7 @@ class BulkRun(Iterator[ObjectOutcome]):
                 message += str(item.get("Message") or "")
                 kind = AccessDeniedError if code in DENIED_CODES else S3xCopyError
                 errors[str(item.get("Key"))] = kind(message, operation="DeleteObjects", code=code)
+        self._diagnose_deletes(errors.values())
         for key, size in batch:
             uri = job.dest_uri(key)
             error = errors.get(key)
@@ -611,6 +618,21 @@ class BulkRun(Iterator[ObjectOutcome]):
                 self._emit(ObjectOutcome("delete", "deleted", None, uri, size, "not at the source"))
             else:
                 self._emit(ObjectOutcome("delete", "failed", None, uri, size, error=error))
+
+    def _diagnose_deletes(self, errors: Iterable[S3xCopyError]) -> None:
+        """Findings for refused deletions: s3:DeleteObject on every key below the prefix.
+
+        One diagnosis per batch: the grant is the same for every key, so the run prints it
+        once however many deletions were refused.
+        """
+        denied = [e for e in errors if isinstance(e, AccessDeniedError) and not e.findings]
+        if not denied:
+            return
+        job = self.job
+        where = S3Location(job.dest.bucket, job.dest_prefix + "*")
+        findings = self.engine.diagnose_bulk_denial(denied[0], where, "dest", job.extra_args)
+        for error in denied:
+            error.findings = findings
 
     # --- outcomes -----------------------------------------------------------------------
 

@@ -1,0 +1,81 @@
+"""A bulk run refused outside any one copy still names the grant: listings and deletions.
+
+On the lab: EC2Role (123456789012) lists cp-src and cp-dst (987654321098) for cp
+--recursive and sync, and deletes at cp-dst for sync --delete.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from s3xcopy.lab.scenario import load_scenario
+from tests.lab.test_permission_cli import run
+
+pytestmark = pytest.mark.lab
+ROLE = "arn:aws:iam::123456789012:role/EC2Role"
+
+
+def may_list_both_buckets() -> dict[str, Any]:
+    """The fixed case, plus s3:ListBucket on both buckets (both sides for cp-dst)."""
+    doc = copy.deepcopy(load_scenario("original-fixed").to_dict())
+    statements = doc["principals"]["EC2Role"]["policies"]["S3Permissions"]["Statement"]
+    statements.append(
+        {"Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": ["arn:aws:s3:::cp-src", "arn:aws:s3:::cp-dst"]}
+    )  # fmt: skip
+    doc["buckets"]["cp-dst"]["policy"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:ListBucket",
+         "Resource": "arn:aws:s3:::cp-dst"}
+    )  # fmt: skip
+    return doc
+
+
+def put(server: Any, principal: str, bucket: str, keys: list[str]) -> None:
+    s3 = boto3.client("s3", **server.client_kwargs(principal))
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x" * 10)
+
+
+def test_a_refused_listing_names_s3_list_bucket_in_both_policies(lab: Any, unique_key: str) -> None:
+    server = lab("original")  # EC2Role has no s3:ListBucket anywhere
+    put(server, "EC2Role", "cp-src", [f"{unique_key}/a", f"{unique_key}/b"])
+    done = run(server, "cp", "--recursive", f"s3://cp-src/{unique_key}/", "s3://cp-dst/x/")
+    assert done.returncode == 3, done.stderr
+    assert "when calling the ListObjectsV2 operation" in done.stderr
+    assert done.stderr.count("action s3:ListBucket on arn:aws:s3:::cp-src") == 2
+    assert "fix in: identity-policy of account 123456789012" in done.stderr
+    assert "fix in: bucket-policy" in done.stderr
+    assert '"Action": "s3:ListBucket"' in done.stderr
+
+    as_json = run(
+        server, "cp", "--recursive", f"s3://cp-src/{unique_key}/", "s3://cp-dst/x/", "--json"
+    )
+    summary = json.loads(as_json.stdout.splitlines()[-1])
+    assert summary["event"] == "summary"
+    assert {(f["action"], f["resource"], f["policy"]) for f in summary["findings"]} == {
+        ("s3:ListBucket", "arn:aws:s3:::cp-src", "identity-policy"),
+        ("s3:ListBucket", "arn:aws:s3:::cp-src", "bucket-policy"),
+    }
+
+
+def test_refused_deletions_name_s3_delete_object_once(lab: Any, unique_key: str) -> None:
+    server = lab(may_list_both_buckets())  # no s3:DeleteObject for EC2Role
+    put(server, "EC2Role", "cp-src", [f"{unique_key}/a"])
+    extra = [f"{unique_key}/old-{n}" for n in range(3)]
+    put(server, "DstAdmin", "cp-dst", extra)
+    done = run(
+        server, "sync", "--delete", f"s3://cp-src/{unique_key}/", f"s3://cp-dst/{unique_key}/"
+    )
+    assert done.returncode == 3, done.stderr  # every failure was a denial
+    assert f"copy: s3://cp-src/{unique_key}/a to s3://cp-dst/{unique_key}/a" in done.stdout
+    assert done.stderr.count("delete failed:") == 3
+    resource = f"arn:aws:s3:::cp-dst/{unique_key}/*"
+    # One finding per policy that must allow it, printed once for the three refusals.
+    assert done.stderr.count(f"action s3:DeleteObject on {resource}") == 2
+    assert "fix in: identity-policy of account 123456789012" in done.stderr
+    assert '"Action": "s3:DeleteObject"' in done.stderr
