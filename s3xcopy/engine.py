@@ -651,22 +651,11 @@ class CopyEngine:
         self, exc: AccessDeniedError, source: S3Location, dest: S3Location, args: Mapping[str, Any]
     ) -> tuple[Finding, ...]:
         """Findings for a refused HeadObject, before there is a plan."""
-        context = DenialContext(
-            operation=exc.operation or "HeadObject",
-            code=exc.code or "",
-            message=aws_message(exc),
-            strategy="single",
-            size=None,
-            source=source,
-            dest=resolve_dest(source, dest, exact=self.exact_dest),
-            caller_arn=self.caller_arn() if self.source.client is self.dest.client else None,
-            source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
-            dest_bucket_owner=args.get("ExpectedBucketOwner"),
-            region=self.region,
-            partition=partition_for(self.region),
-            request_payer="RequestPayer" in args,
-        )
-        return diagnose(context)
+        return self._diagnose_without_plan(
+            exc, source, resolve_dest(source, dest, exact=self.exact_dest), args,
+            by_source=True, operation=exc.operation or "HeadObject",
+            owners=(args.get("ExpectedSourceBucketOwner"), args.get("ExpectedBucketOwner")),
+        )  # fmt: skip
 
     def diagnose_bulk_denial(
         self, exc: AccessDeniedError, where: S3Location, side: str, args: Mapping[str, Any]
@@ -678,21 +667,42 @@ class CopyEngine:
         ``"source"`` or ``"dest"``, whose identity sent it.
         """
         owner = args.get("ExpectedSourceBucketOwner" if side == "source" else "ExpectedBucketOwner")
+        return self._diagnose_without_plan(
+            exc, where, where, args, by_source=side == "source", operation=exc.operation or "",
+            owners=(owner, owner),
+        )  # fmt: skip
+
+    def _diagnose_without_plan(
+        self,
+        exc: AccessDeniedError,
+        source: S3Location,
+        dest: S3Location,
+        args: Mapping[str, Any],
+        *,
+        by_source: bool,
+        operation: str,
+        owners: tuple[str | None, str | None],
+    ) -> tuple[Finding, ...]:
+        """Diagnose a refusal with no plan or source facts: what the request and args say.
+
+        ``by_source``: the source's client sent it; STS (asked with the destination's
+        client) does not say who that is when the two clients differ.
+        """
         context = DenialContext(
-            operation=exc.operation or "",
+            operation=operation,
             code=exc.code or "",
             message=aws_message(exc),
             strategy="single",
             size=None,
-            source=where,
-            dest=where,
+            source=source,
+            dest=dest,
             caller_arn=(
                 self.caller_arn()
-                if side == "dest" or self.source.client is self.dest.client
+                if not by_source or self.source.client is self.dest.client
                 else None
             ),
-            source_bucket_owner=owner,
-            dest_bucket_owner=owner,
+            source_bucket_owner=owners[0],
+            dest_bucket_owner=owners[1],
             region=self.region,
             partition=partition_for(self.region),
             request_payer="RequestPayer" in args,
