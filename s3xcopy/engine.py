@@ -666,10 +666,15 @@ class CopyEngine:
         key may end in ``*`` to name every key below a prefix (s3:DeleteObject). ``side``:
         ``"source"`` or ``"dest"``, whose identity sent it.
         """
-        owner = args.get("ExpectedSourceBucketOwner" if side == "source" else "ExpectedBucketOwner")
+        by_source = side == "source"
+        owners = (
+            (args.get("ExpectedSourceBucketOwner"), None)
+            if by_source
+            else (None, args.get("ExpectedBucketOwner"))
+        )  # the owner given for the side that sent it: the other is the same bucket
         return self._diagnose_without_plan(
-            exc, where, where, args, by_source=side == "source", operation=exc.operation or "",
-            owners=(owner, owner),
+            exc, where, where, args, by_source=by_source, operation=exc.operation or "",
+            owners=owners,
         )  # fmt: skip
 
     def _diagnose_without_plan(

@@ -323,6 +323,14 @@ def _owner_given(context: DenialContext, parsed: ParsedDenial) -> bool:
     return bool(_owner_unproven(context))
 
 
+#: A bulk run's requests that are no one object's copy, and the grant each one needs.
+_BULK_ACTIONS = {
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "DeleteObjects": "s3:DeleteObject",
+}
+
+
 def _owner_mismatch(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding, ...]:
     findings = []
     for side, location, owner in _owner_unproven(context):
@@ -336,7 +344,10 @@ def _owner_mismatch(context: DenialContext, parsed: ParsedDenial) -> tuple[Findi
                 _finding(
                     context,
                     "expected-owner-mismatch",
-                    "s3:PutObject" if side == "destination" else "s3:GetObject",
+                    _BULK_ACTIONS.get(
+                        context.operation,
+                        "s3:PutObject" if side == "destination" else "s3:GetObject",
+                    ),
                     location.bucket_arn(context.partition),
                     f"S3 answers a bare Access Denied when the {side} bucket is not owned by "
                     f"the account given with {flag} ({owner}); check the bucket's owner",

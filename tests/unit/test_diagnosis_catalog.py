@@ -315,3 +315,28 @@ SOURCE_OBJECT = '"arn:aws:s3:::cp-src/big.bin"'
 )
 def test_fallback_verdict(changes: dict[str, Any], helps: bool) -> None:
     assert fallback_may_help(dataclasses.replace(BASE, **changes)) is helps
+
+
+@pytest.mark.parametrize(
+    ("operation", "changes", "action"),
+    [
+        ("ListObjectsV2", {"source_bucket_owner": "444455556666"}, "s3:ListBucket"),
+        ("ListObjectsV2", {"dest_bucket_owner": "444455556666"}, "s3:ListBucket"),
+        ("DeleteObjects", {"dest_bucket_owner": "444455556666"}, "s3:DeleteObject"),
+    ],
+)
+def test_a_bulk_request_refused_with_an_owner_given_names_its_own_grant(
+    operation: str, changes: dict[str, Any], action: str
+) -> None:
+    where = S3Location("cp-dst", "out/*" if operation == "DeleteObjects" else "out/")
+    context = dataclasses.replace(
+        BASE, operation=operation, source=where, dest=where, dest_key_arn=None,
+        proven=frozenset(), **changes,
+    )  # fmt: skip
+    findings = diagnose(context)
+    mismatch = [f for f in findings if f.code == "expected-owner-mismatch"]
+    assert [(f.action, f.resource, f.account) for f in mismatch] == [
+        (action, "arn:aws:s3:::cp-dst", "444455556666")
+    ]
+    grants = {(f.action, f.policy) for f in findings if f.code == "missing-grant"}
+    assert grants == {(action, "bucket-policy"), (action, "identity-policy")}
