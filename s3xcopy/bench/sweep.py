@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import AccessDeniedError
+from ..findings import Finding
 from ..location import S3Location
 from ..units import format_size
 from .costs import MB, ModelParams, copy_lower_bound
@@ -61,6 +63,9 @@ class Sample:
     dest: str
     outcome: CopyOutcome | None = None
     error: str | None = None
+    #: The copy was refused (AccessDenied); its findings say which grant is missing.
+    denied: bool = False
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class SweepResult:
     @property
     def failed(self) -> list[Sample]:
         return [s for s in self.samples if s.error is not None]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The distinct findings of the refused copies, in the order they came."""
+        return tuple(dict.fromkeys(f for s in self.samples for f in s.findings))
 
     def rows(self, model: ModelParams | None = None) -> list[Row]:
         """One row per cell, in sweep order; with ``model``, each row's lower bound too."""
@@ -171,7 +181,11 @@ def run_sweep(
                 outcome = copy(CopyRequest(source, dest, part_size, concurrency))
                 sample = Sample(part_size, concurrency, rep, dest, outcome=outcome)
             except Exception as exc:  # a failed sample is data: the sweep goes on
-                sample = Sample(part_size, concurrency, rep, dest, error=_one_line(exc))
+                sample = Sample(
+                    part_size, concurrency, rep, dest, error=_one_line(exc),
+                    denied=isinstance(exc, AccessDeniedError),
+                    findings=tuple(getattr(exc, "findings", ()) or ()),
+                )  # fmt: skip
             finally:
                 cleanup(dest)
             result.samples.append(sample)
@@ -343,10 +357,14 @@ def engine_copy(session: Session, *, endpoint_url: str | None = None) -> CopyFun
     session.events.register("before-send.s3", count)
 
     def copy(request: CopyRequest) -> CopyOutcome:
+        # No fallback and no stream: a refused multipart path must fail the cell (with its
+        # findings), not time one CopyObject, or a stream, under the cell's part size.
         config = CopyConfig(
             part_size=request.part_size,
             max_concurrency=request.concurrency,
             multipart_threshold=request.part_size,
+            fallback=False,
+            stream="never",
         )
         before = sent[0]
         started = time.perf_counter()

@@ -31,6 +31,7 @@ from ..location import S3Location
 from ..units import format_size, parse_size
 from .exitcodes import ExitCode
 from .parser import ArgumentParser, UsageError
+from .printers import finding_lines
 
 DEFAULT_PART_SIZES = "8MB,64MB,256MB"
 DEFAULT_CONCURRENCY = "4,10,32"
@@ -363,4 +364,10 @@ def _run_sweep(args: argparse.Namespace) -> int:
         sweep.write_csv(rows, args.csv)
     if args.plot:
         sweep.plot(rows, args.plot, title=f"s3xcopy bench {result.source}")
-    return int(ExitCode.FAILED) if result.failed else int(ExitCode.OK)
+    for finding in result.findings:
+        for line in finding_lines(finding):
+            print(line, file=sys.stderr)
+    if not result.failed:
+        return int(ExitCode.OK)
+    denied = all(s.denied for s in result.failed)
+    return int(ExitCode.ACCESS_DENIED if denied else ExitCode.FAILED)

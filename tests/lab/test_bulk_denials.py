@@ -1,7 +1,8 @@
-"""A bulk run refused outside any one copy still names the grant: listings and deletions.
+"""Refusals of the commands that copy many times still name the grant.
 
 On the lab: EC2Role (123456789012) lists cp-src and cp-dst (987654321098) for cp
---recursive and sync, and deletes at cp-dst for sync --delete.
+--recursive and sync, deletes at cp-dst for sync --delete, and copies into cp-dst for
+bench, whose refused multipart cells must fail rather than time a fallback.
 """
 
 from __future__ import annotations
@@ -79,3 +80,23 @@ def test_refused_deletions_name_s3_delete_object_once(lab: Any, unique_key: str)
     assert done.stderr.count(f"action s3:DeleteObject on {resource}") == 2
     assert "fix in: identity-policy of account 123456789012" in done.stderr
     assert '"Action": "s3:DeleteObject"' in done.stderr
+
+
+def test_bench_fails_a_refused_cell_instead_of_timing_a_fallback(lab: Any, unique_key: str) -> None:
+    server = lab("original")  # the multipart path is refused (kms:Decrypt), one CopyObject is not
+    s3 = boto3.client("s3", **server.client_kwargs("EC2Role"))
+    s3.put_object(Bucket="cp-src", Key=unique_key, Body=b"x" * (11 * 1024 * 1024))
+    done = run(
+        server, "bench", f"s3://cp-src/{unique_key}", "--dest-prefix", f"s3://cp-dst/{unique_key}/",
+        "--part-sizes", "5MB", "--concurrency", "2", "--repeat", "2",
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr  # every failure was a denial
+    table = done.stdout.splitlines()[-1].split()
+    assert table[-1] == "0/2" and "-" in table  # no time recorded under the cell's part size
+    assert done.stderr.count("failed: AccessDeniedError") == 2
+    # The grant is named once per policy, not once per refused copy.
+    assert done.stderr.count("action kms:Decrypt on arn:aws:kms:") == 2
+    admin = boto3.client("s3", **server.client_kwargs("DstAdmin"))
+    left = admin.list_objects_v2(Bucket="cp-dst", Prefix=f"{unique_key}/").get("Contents", [])
+    uploads = admin.list_multipart_uploads(Bucket="cp-dst", Prefix=f"{unique_key}/")
+    assert left == [] and not uploads.get("Uploads")
