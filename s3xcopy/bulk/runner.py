@@ -16,9 +16,11 @@ Outcomes go to the caller through another bounded queue, in completion order.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import queue
+import shlex
 import tempfile
 import threading
 import time
@@ -478,9 +480,9 @@ class BulkRun(Iterator[ObjectOutcome]):
         source = S3Location(job.source.bucket, task.source.key)
         dest = S3Location(job.dest.bucket, task.dest_key)
         source_uri, dest_uri = str(source), str(dest)
-        resume = None
+        resume, warning = None, None
         if self.journal is not None:
-            resume = self._resume_state(source, dest)
+            resume, warning = self._resume_state(source, dest)
             if resume is None and self._multipart_sized(task.source.size):
                 self.journal.intend_upload(dest_uri, source_uri)
         try:
@@ -502,32 +504,41 @@ class BulkRun(Iterator[ObjectOutcome]):
                     self.journal.forget_upload(dest_uri)  # the upload was never created
             if _dest_bucket_missing(exc):
                 self._fail_run(exc)
-            return self._failed(task, exc)
+            return dataclasses.replace(self._failed(task, exc), warning=warning)
         if self.journal is not None:
             self.journal.record_copied(source_uri, task.source.etag, dest_uri, result.size)
         return ObjectOutcome(
-            "copy", "copied", source_uri, dest_uri, result.size, reason, result=result
-        )
+            "copy", "copied", source_uri, dest_uri, result.size, reason, result=result,
+            warning=warning,
+        )  # fmt: skip
 
-    def _resume_state(self, source: S3Location, dest: S3Location) -> ResumeState | None:
-        """The journal's open upload for ``dest``; an upload it may have lost is aborted."""
+    def _resume_state(
+        self, source: S3Location, dest: S3Location
+    ) -> tuple[ResumeState | None, str | None]:
+        """The journal's open upload for ``dest``; an upload it may have lost is aborted.
+
+        The second value warns when that lost upload could not be looked for or aborted.
+        """
         assert self.journal is not None
         pending = self.journal.upload_for(str(dest))
         if pending is None:
-            return None
+            return None, None
         if pending.upload_id and pending.source_etag and pending.part_size:
             strategy: Strategy = "stream" if pending.strategy == "stream" else "multipart"
-            return ResumeState(
+            state = ResumeState(
                 pending.upload_id, pending.source_etag, pending.part_size, strategy=strategy
             )
+            return state, None
         # Killed between CreateMultipartUpload and recording its id: find and abort it.
-        self._abort_orphans(dest, pending.intent_at)
+        warning = self._abort_orphans(dest, pending.intent_at)
         self.journal.forget_upload(str(dest))
-        return None
+        return None, warning
 
-    def _abort_orphans(self, dest: S3Location, intent_at: float) -> None:
+    def _abort_orphans(self, dest: S3Location, intent_at: float) -> str | None:
+        """Abort the uploads a killed run may have started for ``dest``; a warning if it could
+        not (cleanup never stops the copy itself)."""
         args: dict[str, Any] = {"Bucket": dest.bucket, "Prefix": dest.key, **self.job.dest_args()}
-        with contextlib.suppress(S3xCopyError):  # cleanup must never stop the copy itself
+        try:
             answer = self.engine.dest("ListMultipartUploads", **args)
             for upload in answer.get("Uploads", ()):
                 initiated = upload.get("Initiated")
@@ -540,6 +551,15 @@ class BulkRun(Iterator[ObjectOutcome]):
                         UploadId=upload["UploadId"],
                         **self.job.dest_args(),
                     )
+        except S3xCopyError as exc:
+            return (
+                f"an upload the interrupted run may have started for {dest} could not be "
+                f"cleaned up ({exc.code or 'error'} on {exc.operation or 'a request'}): list "
+                f"it with 'aws s3api list-multipart-uploads --bucket {dest.bucket} --prefix "
+                f"{shlex.quote(dest.key)}' and abort it, or let an AbortIncompleteMultipartUpload "
+                "lifecycle rule remove it"
+            )
+        return None
 
     def _multipart_sized(self, size: int) -> bool:
         try:

@@ -390,3 +390,44 @@ def test_a_non_empty_key_ending_in_a_slash_fails_clearly_and_alone(moto_s3: Any)
     failed = next(o for o in outcomes if o.status == "failed")
     assert failed.error is not None
     assert "not a prefix" in str(failed.error)
+
+
+def lost_upload(client: Any, journal_path: Path) -> str:
+    """A run killed between CreateMultipartUpload and recording the upload's id."""
+    opened = Journal.open(journal_path, source="s3://src/p/", dest="s3://dst/q/")
+    assert opened is not None
+    with opened as journal:
+        journal.intend_upload("s3://dst/q/big", "s3://src/p/big")
+    return str(client.create_multipart_upload(Bucket="dst", Key="q/big")["UploadId"])
+
+
+def test_an_upload_lost_by_a_killed_run_is_aborted(
+    moto_s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto dates every upload in 2010: widen the margin that ties an upload to the intent.
+    monkeypatch.setattr("s3xcopy.bulk.runner.ORPHAN_MARGIN_SECONDS", 1e10)
+    put(moto_s3, "src", "p/big")
+    lost_upload(moto_s3, tmp_path / "run.db")
+    outcomes = list(start(FaultyClient(moto_s3), "cp", "s3://src/p/", "s3://dst/q/",
+                          journal=tmp_path / "run.db"))  # fmt: skip
+    assert by_status(outcomes) == {"copy:copied": ["s3://dst/q/big"]}
+    assert outcomes[0].warning is None
+    assert not moto_s3.list_multipart_uploads(Bucket="dst").get("Uploads")
+
+
+def test_an_upload_lost_by_a_killed_run_that_cannot_be_looked_for_is_reported(
+    moto_s3: Any, tmp_path: Path
+) -> None:
+    put(moto_s3, "src", "p/big")
+    upload_id = lost_upload(moto_s3, tmp_path / "run.db")
+    client = FaultyClient(moto_s3)
+    client.faults.append(
+        lambda op, kw: client_error("AccessDenied", op) if op == "ListMultipartUploads" else None
+    )
+    outcomes = list(start(client, "cp", "s3://src/p/", "s3://dst/q/", journal=tmp_path / "run.db"))
+    assert by_status(outcomes) == {"copy:copied": ["s3://dst/q/big"]}  # the copy goes on
+    warning = outcomes[0].warning or ""
+    assert "(AccessDenied on ListMultipartUploads)" in warning
+    assert "aws s3api list-multipart-uploads --bucket dst --prefix q/big" in warning
+    uploads = moto_s3.list_multipart_uploads(Bucket="dst").get("Uploads", [])
+    assert [u["UploadId"] for u in uploads] == [upload_id]  # left, and said so
