@@ -22,7 +22,10 @@ def register(subparsers: Any) -> None:
             "Print, per account, the statements that copying SRC to DST needs by either path "
             "(one CopyObject, or multipart UploadPartCopy): the role's identity policy, the "
             "destination bucket and key policies, and the source's when it is in another "
-            "account. Least privilege: kms:GenerateDataKey + kms:Decrypt through S3, never kms:*."
+            "account. Least privilege: kms:GenerateDataKey + kms:Decrypt through S3, never kms:*. "
+            "For prefixes (cp --recursive, sync): s3:ListBucket on the source bucket for that "
+            "prefix, and with --sync / --delete what sync and sync --delete add at the "
+            "destination."
         ),
         epilog=EXIT_CODES_HELP,
     )
@@ -41,6 +44,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-tags", action="store_true", help="the copy will not carry tags (drops *Tagging)"
     )
+    parser.add_argument(
+        "--sync", action="store_true",
+        help="prefixes copied with sync: it lists the destination prefix too",
+    )  # fmt: skip
+    parser.add_argument(
+        "--delete", action="store_true",
+        help="prefixes copied with sync --delete: it also deletes below the destination prefix",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="JSON on stdout")
     parser.set_defaults(run=run)
 
@@ -57,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             dest_account=args.dest_account,
             copy_tags=not args.no_tags,
             acl=args.acl,
+            sync=args.sync,
+            delete=args.delete,
         )
     except InvalidInputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -63,6 +63,25 @@ def _object_resource(location: S3Location, partition: str) -> str:
     return location.object_arn(partition)
 
 
+def _list_statement(
+    sid: str, location: S3Location, partition: str, principal: dict[str, str] | None
+) -> dict[str, Any]:
+    """s3:ListBucket on ``location``'s bucket, for listings under its prefix only.
+
+    A bulk copy lists with ``Prefix=<prefix>``; ``s3:prefix`` is what IAM compares
+    (``StringLike`` ``prefix*`` also matches the prefix itself). A whole bucket: no
+    condition.
+    """
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow"}
+    if principal is not None:
+        statement["Principal"] = principal
+    statement["Action"] = "s3:ListBucket"
+    statement["Resource"] = f"arn:{partition}:s3:::{location.bucket}"
+    if location.key:
+        statement["Condition"] = {"StringLike": {"s3:prefix": f"{location.key}*"}}
+    return statement
+
+
 def _via_s3(key_arn: str) -> dict[str, Any]:
     parts = key_arn.split(":")
     if len(parts) < 6 or not parts[3]:
@@ -88,12 +107,21 @@ def least_privilege(
     dest_account: str | None = None,
     copy_tags: bool = True,
     acl: str | None = None,
+    sync: bool = False,
+    delete: bool = False,
     partition: str = "aws",
 ) -> tuple[PolicyGrant, ...]:
     """Every statement ``role_arn`` needs to copy ``source`` to ``dest`` by either path.
 
-    Bucket accounts default to the account of the bucket's key, else the role's.
+    Bucket accounts default to the account of the bucket's key, else the role's. A
+    prefix ``source`` is copied by ``cp --recursive`` or ``sync``, which list it:
+    s3:ListBucket on the source bucket for that prefix. ``sync`` also lists the
+    destination prefix, and ``delete`` (``sync --delete``) deletes below it
+    (s3:DeleteObject).
     """
+    if (sync or delete) and not source.is_prefix:
+        raise InvalidInputError("--sync and --delete are for prefixes: s3://bucket/prefix/")
+    sync = sync or delete
     role = role_arn_from_session_arn(role_arn)
     role_account = account_of(role)
     if role_account is None or (":role/" not in role and ":user/" not in role):
@@ -119,6 +147,30 @@ def least_privilege(
         {"Sid": "ReadCopySource", "Effect": "Allow", "Action": read, "Resource": source_arn},
         {"Sid": "WriteCopyDestination", "Effect": "Allow", "Action": write, "Resource": dest_arn},
     ]
+    # What listing and deleting need, per side (identity and, across accounts, bucket).
+    extra: dict[str, list[tuple[str, S3Location, str]]] = {"source": [], "destination": []}
+    if source.is_prefix:
+        extra["source"].append(("ListCopySource", source, "list"))
+    if sync:
+        extra["destination"].append(("ListCopyDestination", dest, "list"))
+    if delete:
+        extra["destination"].append(("DeleteAtDestination", dest, "delete"))
+
+    def side_statements(side: str, principal: dict[str, str] | None) -> list[dict[str, Any]]:
+        found = []
+        for sid, location, what in extra[side]:
+            if what == "list":
+                found.append(_list_statement(sid, location, partition, principal))
+            else:
+                statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow"}
+                if principal is not None:
+                    statement["Principal"] = principal
+                statement.update(Action="s3:DeleteObject", Resource=dest_arn)
+                found.append(statement)
+        return found
+
+    identity.extend(side_statements("source", None))
+    identity.extend(side_statements("destination", None))
     grants: list[PolicyGrant] = []
     key_grants: list[PolicyGrant] = []
     for side, key_arn, actions in (
@@ -182,5 +234,6 @@ def least_privilege(
                 "; if the bucket policy requires s3:x-amz-acl = bucket-owner-full-control, "
                 "copy with --acl bucket-owner-full-control"
             )
-        grants.append(PolicyGrant("bucket-policy", account, location.bucket, (statement,), note))
+        statements = (statement, *side_statements(side, principal))
+        grants.append(PolicyGrant("bucket-policy", account, location.bucket, statements, note))
     return (*grants, *key_grants)

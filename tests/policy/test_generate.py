@@ -135,6 +135,8 @@ def test_session_arn_becomes_the_role_arn() -> None:
     [
         ({"role_arn": "EC2Role"}, "not an IAM role"),
         ({"role_arn": ROLE, "dest_key_arn": "alias/cp-dst"}, "not a full KMS key ARN"),
+        ({"role_arn": ROLE, "sync": True}, "for prefixes"),
+        ({"role_arn": ROLE, "delete": True}, "for prefixes"),
     ],
 )
 def test_bad_input(kwargs: dict[str, Any], reason: str) -> None:
@@ -161,3 +163,22 @@ def test_cli_prints_each_account_and_exit_codes() -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1
+
+
+def test_a_single_object_needs_no_listing_and_a_prefix_lists_only_its_own_keys() -> None:
+    assert "s3:ListBucket" not in json.dumps([g.to_dict() for g in GRANTS])
+    grants = least_privilege(
+        S3Location("cp-src", "logs/"), S3Location("cp-dst", ""), ROLE, dest_key_arn=DEST_KEY,
+        sync=True,
+    )  # fmt: skip
+    listed = {
+        (g.policy, s["Resource"], json.dumps(s.get("Condition")))
+        for g in grants
+        for s in g.statements
+        if s["Action"] == "s3:ListBucket"
+    }
+    assert listed == {
+        ("identity-policy", "arn:aws:s3:::cp-src", '{"StringLike": {"s3:prefix": "logs/*"}}'),
+        ("identity-policy", "arn:aws:s3:::cp-dst", "null"),  # the whole bucket
+        ("bucket-policy", "arn:aws:s3:::cp-dst", "null"),  # across accounts: both sides
+    }
