@@ -478,6 +478,16 @@ def source_read_args(source: S3Location, extra_args: Mapping[str, Any]) -> dict[
     return args
 
 
+def source_list_args(extra_args: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments for listings of the source, besides Bucket and Prefix (who pays, the owner)."""
+    args: dict[str, Any] = {}
+    if "RequestPayer" in extra_args:
+        args["RequestPayer"] = extra_args["RequestPayer"]
+    if "ExpectedSourceBucketOwner" in extra_args:
+        args["ExpectedBucketOwner"] = extra_args["ExpectedSourceBucketOwner"]
+    return args
+
+
 def _pick(args: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: args[name] for name in names if name in args}
 

@@ -29,7 +29,7 @@ from .errors import AccessDeniedError, S3xCopyError
 from .facts import SourceFacts
 from .findings import Finding
 from .location import S3Location
-from .planning import CopyPlan, source_read_args, tagging_directive
+from .planning import CopyPlan, source_list_args, source_read_args, tagging_directive
 
 PathName = Literal["single", "multipart"]
 #: The probe steps each path depends on: a denial at any of them blocks that path.
@@ -230,6 +230,85 @@ def run_preflight(
         multipart=multipart,
         steps=tuple(canary.steps),
         notes=tuple(notes),
+    )
+
+
+#: Keys a prefix's preflight reads, at most, looking for an object (markers are skipped).
+PREFIX_SCAN = 1000
+
+
+def run_prefix_preflight(
+    engine: CopyEngine,
+    source: S3Location,
+    dest: S3Location,
+    extra_args: Mapping[str, Any] | None = None,
+) -> PreflightReport:
+    """For a prefix: the listing a recursive copy starts with, then the canary on its first object.
+
+    ``cp --recursive`` and ``sync`` first list the source prefix (s3:ListBucket); a denial
+    there stops everything, so it is probed first, and its findings are the report's. The
+    first object under the prefix (mapped below ``dest`` as the recursive copy maps it)
+    then stands for the rest: objects with another KMS key or tags may answer otherwise
+    (``cp --recursive --preflight`` probes each such context).
+    """
+    from .bulk.listing import dir_prefix, list_objects  # bulk builds on the engine too
+
+    args = dict(extra_args or {})
+    prefix = dir_prefix(source)
+    where = S3Location(source.bucket, prefix)
+    listed = f"s3:ListBucket on s3://{where.bucket}, prefix {prefix or '(whole bucket)'}"
+    first = None
+    try:
+        items = list_objects(engine.source, where.bucket, prefix, source_list_args(args))
+        for _, item in zip(range(PREFIX_SCAN), items, strict=False):
+            if not item.is_directory_marker:
+                first = item
+                break
+    except AccessDeniedError as exc:
+        findings = engine.diagnose_bulk_denial(exc, where, "source", args)
+        return _listing_only(
+            engine, where, dest, ProbeStep("ListObjectsV2", False, str(exc), exc), findings,
+            "a recursive copy lists the prefix first: nothing else was probed",
+        )  # fmt: skip
+    step = ProbeStep("ListObjectsV2", True, listed)
+    if first is None:
+        return _listing_only(
+            engine, where, dest, step, (),
+            f"no object under {where} to probe: only the listing was checked",
+        )  # fmt: skip
+    target = S3Location(dest.bucket, dir_prefix(dest) + first.key[len(prefix) :])
+    report = run_preflight(engine, S3Location(where.bucket, first.key), target, args)
+    note = (
+        f"probed the first object under {where}: objects with another KMS key or tags may "
+        "answer otherwise (cp --recursive --preflight probes each such context); sync also "
+        "lists the destination prefix, which is not probed here"
+    )
+    return dataclasses.replace(report, steps=(step, *report.steps), notes=(note, *report.notes))
+
+
+def _listing_only(
+    engine: CopyEngine,
+    where: S3Location,
+    dest: S3Location,
+    step: ProbeStep,
+    findings: tuple[Finding, ...],
+    note: str,
+) -> PreflightReport:
+    """A prefix's report when only its listing was probed (refused, or nothing under it)."""
+
+    def verdict(path: PathName) -> PathVerdict:
+        return PathVerdict(path, step.ok, None if step.ok else step.operation, findings)
+
+    return PreflightReport(
+        source=str(where),
+        dest=str(dest),
+        caller_arn=engine.caller_arn(),
+        planned="unknown",
+        size=None,
+        single=verdict("single"),
+        multipart=verdict("multipart"),
+        steps=(step,),
+        notes=(note,),
     )
 
 

@@ -43,7 +43,7 @@ from ..facts import Checksum, checksum_from
 from ..findings import Finding
 from ..journal import Journal, JournalObserver
 from ..location import S3Location
-from ..planning import choose_strategy, source_read_args
+from ..planning import choose_strategy, source_list_args, source_read_args
 from ..results import Strategy
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
@@ -107,11 +107,7 @@ class BulkJob:
         return f"s3://{self.dest.bucket}/{key}"
 
     def source_list_args(self) -> dict[str, Any]:
-        args = source_read_args(self.source, self.extra_args)
-        for name in ("Bucket", "Key", "VersionId", "SSECustomerAlgorithm", "SSECustomerKey"):
-            args.pop(name, None)
-        args.pop("SSECustomerKeyMD5", None)
-        return args
+        return source_list_args(self.extra_args)
 
     def dest_args(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ from typing import Any
 from ..api import build_engine
 from ..errors import S3xCopyError
 from ..location import S3Location
-from ..preflight import PathVerdict, PreflightReport, run_preflight
+from ..preflight import PathVerdict, PreflightReport, run_prefix_preflight, run_preflight
 from ..units import format_size
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import (
@@ -37,7 +37,11 @@ def register(subparsers: Any) -> None:
         ),
         epilog=EXIT_CODES_HELP,
     )
-    parser.add_argument("source", metavar="SRC", help="s3://bucket/key[?versionId=ID]")
+    parser.add_argument(
+        "source", metavar="SRC",
+        help="s3://bucket/key[?versionId=ID], or s3://bucket/prefix/ for what cp --recursive "
+        "and sync meet first: the listing, then the canary on the first object",
+    )  # fmt: skip
     parser.add_argument("dest", metavar="DST", help="s3://bucket/key, or s3://bucket/prefix/")
     add_destination_options(parser)
     add_transfer_options(parser)
@@ -78,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
             region=args.region,
             source_region=args.source_region,
         )
-        report = run_preflight(
-            engine, S3Location.parse(args.source), S3Location.parse(args.dest), extra_args(args)
-        )
+        source, dest = S3Location.parse(args.source), S3Location.parse(args.dest)
+        probe = run_prefix_preflight if source.is_prefix else run_preflight
+        report = probe(engine, source, dest, extra_args(args))
     except S3xCopyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exit_code_for(exc))

@@ -2,7 +2,8 @@
 
 On the lab: EC2Role (123456789012) lists cp-src and cp-dst (987654321098) for cp
 --recursive and sync, deletes at cp-dst for sync --delete, and copies into cp-dst for
-bench, whose refused multipart cells must fail rather than time a fallback.
+bench, whose refused multipart cells must fail rather than time a fallback; the
+preflight of a prefix probes the listing before the first object.
 """
 
 from __future__ import annotations
@@ -100,3 +101,36 @@ def test_bench_fails_a_refused_cell_instead_of_timing_a_fallback(lab: Any, uniqu
     left = admin.list_objects_v2(Bucket="cp-dst", Prefix=f"{unique_key}/").get("Contents", [])
     uploads = admin.list_multipart_uploads(Bucket="cp-dst", Prefix=f"{unique_key}/")
     assert left == [] and not uploads.get("Uploads")
+
+
+def test_preflight_of_a_prefix_probes_the_listing_first(lab: Any, unique_key: str) -> None:
+    server = lab("original")  # no s3:ListBucket
+    done = run(server, "preflight", f"s3://cp-src/{unique_key}/", "s3://cp-dst/x/", "--json")
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)
+    assert [(s["operation"], s["ok"]) for s in report["steps"]] == [("ListObjectsV2", False)]
+    assert report["single"]["blocked_at"] == "ListObjectsV2"
+    assert {f["action"] for f in report["single"]["findings"]} == {"s3:ListBucket"}
+
+
+def test_preflight_of_a_prefix_probes_its_first_object_where_the_copy_would_put_it(
+    lab: Any, unique_key: str
+) -> None:
+    server = lab(may_list_both_buckets())
+    s3 = boto3.client("s3", **server.client_kwargs("EC2Role"))
+    s3.put_object(Bucket="cp-src", Key=f"{unique_key}/", Body=b"")  # a console's folder marker
+    s3.put_object(Bucket="cp-src", Key=f"{unique_key}/big", Body=b"x" * (6 * 1024 * 1024))
+    done = run(server, "preflight", f"s3://cp-src/{unique_key}/", "s3://cp-dst/out", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["source"], report["dest"]) == (
+        f"s3://cp-src/{unique_key}/big",
+        "s3://cp-dst/out/big",  # as cp --recursive maps it
+    )
+    steps = [s["operation"] for s in report["steps"]]
+    assert steps[:2] == ["ListObjectsV2", "HeadObject"] and "UploadPartCopy" in steps
+    assert report["clear"]
+
+    empty = run(server, "preflight", f"s3://cp-src/{unique_key}-none/", "s3://cp-dst/out/")
+    assert empty.returncode == 0, empty.stderr
+    assert "only the listing was checked" in empty.stdout
