@@ -61,7 +61,11 @@ def register(subparsers: argparse._SubParsersAction[ArgumentParser]) -> None:
             "  s3xcopy bench s3://src/big.bin --dest-prefix s3://scratch/bench/ "
             "--part-sizes 8MB,64MB,256MB --concurrency 4,10,32 --csv out.csv --plot out.png\n"
             "  s3xcopy bench model --port 9000 --latency-ms 20 --copy-rate-mbps 90\n"
-            "  s3xcopy bench bound --size 50GiB --part-sizes 8MB,64MB,256MB --concurrency 10,64"
+            "  s3xcopy bench bound --size 50GiB --part-sizes 8MB,64MB,256MB --concurrency 10,64\n"
+            "\n"
+            "exit codes (bench SRC): 0 every copy succeeded, 1 a copy failed, 2 bad usage or "
+            "input, 3 every failure was access denied (the grants to add are printed), "
+            "130 interrupted"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
