@@ -29,6 +29,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
+from botocore.exceptions import EndpointConnectionError
+
 from ..calls import DENIED_CODES, RequestGate
 from ..config import CopyConfig
 from ..engine import CopyEngine, ResumeState
@@ -500,6 +502,16 @@ class BulkRun(Iterator[ObjectOutcome]):
                     self.journal.forget_upload(dest_uri)  # the upload was never created
             if _dest_bucket_missing(exc):
                 self._fail_run(exc)
+            elif _endpoint_unreachable(exc):
+                self._fail_run(
+                    S3xCopyError(
+                        f"stopping: {exc}; the endpoint cannot be reached, so the objects not "
+                        "yet started were not tried: run the same command again once it can "
+                        "be (sync, or cp with --journal, skips what was copied)",
+                        operation=exc.operation,
+                        code=exc.code,
+                    )
+                )
             return dataclasses.replace(self._failed(task, exc), warning=warning)
         if self.journal is not None:
             self.journal.record_copied(source_uri, task.source.etag, dest_uri, result.size)
@@ -721,6 +733,19 @@ def _checksum(call: Any, args: dict[str, Any]) -> Checksum | None:
     except (AccessDeniedError, NotFoundError):
         return None  # checksum mode may need kms:Decrypt; fall back to the default rule
     return checksum_from(head)
+
+
+#: Errors that mean no connection could be made at all (botocore's class names).
+UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError"})
+
+
+def _endpoint_unreachable(exc: S3xCopyError) -> bool:
+    """An object's every attempt failed to connect: the endpoint is down or unreachable.
+
+    Its retries already waited through a full backoff, so the objects after it would
+    each do the same; the run stops instead of failing them one by one for hours.
+    """
+    return exc.code in UNREACHABLE or isinstance(exc.__cause__, EndpointConnectionError)
 
 
 def _dest_bucket_missing(exc: S3xCopyError) -> bool:

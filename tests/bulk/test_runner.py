@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 from moto import mock_aws
 
 from s3xcopy import CopyConfig, Finding
@@ -293,6 +293,43 @@ def test_missing_destination_bucket_stops_the_run_once(moto_s3: Any) -> None:
     assert "does not exist" in str(summary.error)
     assert bulk_exit_code(summary) is ExitCode.USAGE
     assert client.calls["CopyObject"] < 40  # it stopped instead of failing 40 times
+
+
+@pytest.mark.parametrize("error", [EndpointConnectionError, ConnectTimeoutError])
+def test_an_unreachable_endpoint_stops_the_run_instead_of_failing_every_object(
+    moto_s3: Any, error: type[Exception]
+) -> None:
+    for n in range(200):
+        put(moto_s3, "src", f"p/{n:03d}")
+    client = FaultyClient(moto_s3)
+    client.faults.append(
+        lambda op, kw: error(endpoint_url="http://127.0.0.1:9") if op == "CopyObject" else None
+    )
+    run = start(client, "cp", "s3://src/p/", "s3://dst/q/")
+    outcomes = list(run)
+    summary = run.summary
+    assert summary is not None and summary.error is not None
+    assert "the endpoint cannot be reached" in str(summary.error)
+    assert bulk_exit_code(summary) is ExitCode.FAILED
+    # Only the objects already started failed (each after its 8 attempts); the rest waited.
+    assert 1 <= summary.failed == len(outcomes) <= 2 * 2 * 4  # twice the 2 x 4 workers
+    assert client.calls["CopyObject"] == 8 * summary.failed
+
+
+def test_one_object_failing_otherwise_does_not_stop_the_run(moto_s3: Any) -> None:
+    for n in range(20):
+        put(moto_s3, "src", f"p/{n:02d}")
+    client = FaultyClient(moto_s3)
+    client.faults.append(
+        lambda op, kw: (
+            client_error("InternalError", op, 500)
+            if op == "CopyObject" and kw["Key"] == "q/03"
+            else None
+        )
+    )
+    summary = start(client, "cp", "s3://src/p/", "s3://dst/q/").result()
+    assert summary.error is None
+    assert (summary.objects, summary.failed) == (19, 1)
 
 
 def test_missing_source_bucket_is_bad_input(moto_s3: Any) -> None:
