@@ -19,6 +19,7 @@ checksum kms:Decrypt at CompleteMultipartUpload, and S3 Bucket Key cache timing
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -251,19 +252,16 @@ def run_prefix_preflight(
     then stands for the rest: objects with another KMS key or tags may answer otherwise
     (``cp --recursive --preflight`` probes each such context).
     """
-    from .bulk.listing import dir_prefix, list_objects  # bulk builds on the engine too
+    from .bulk.listing import dir_prefix, list_objects, relative  # bulk builds on the engine
 
     args = dict(extra_args or {})
     prefix = dir_prefix(source)
     where = S3Location(source.bucket, prefix)
     listed = f"s3:ListBucket on s3://{where.bucket}, prefix {prefix or '(whole bucket)'}"
-    first = None
     try:
         items = list_objects(engine.source, where.bucket, prefix, source_list_args(args))
-        for _, item in zip(range(PREFIX_SCAN), items, strict=False):
-            if not item.is_directory_marker:
-                first = item
-                break
+        # The first object as the recursive copy sees it: markers skipped, key below prefix.
+        first = next(relative(itertools.islice(items, PREFIX_SCAN), prefix, str(where)), None)
     except AccessDeniedError as exc:
         findings = engine.diagnose_bulk_denial(exc, where, "source", args)
         return _listing_only(
@@ -276,8 +274,9 @@ def run_prefix_preflight(
             engine, where, dest, step, (),
             f"no object under {where} to probe: only the listing was checked",
         )  # fmt: skip
-    target = S3Location(dest.bucket, dir_prefix(dest) + first.key[len(prefix) :])
-    report = run_preflight(engine, S3Location(where.bucket, first.key), target, args)
+    below, item = first
+    target = S3Location(dest.bucket, dir_prefix(dest) + below)
+    report = run_preflight(engine, S3Location(where.bucket, item.key), target, args)
     note = (
         f"probed the first object under {where}: objects with another KMS key or tags may "
         "answer otherwise (cp --recursive --preflight probes each such context); sync also "
