@@ -63,23 +63,32 @@ def _object_resource(location: S3Location, partition: str) -> str:
     return location.object_arn(partition)
 
 
-def _list_statement(
-    sid: str, location: S3Location, partition: str, principal: dict[str, str] | None
+def _statement(
+    sid: str,
+    action: str,
+    resource: str,
+    principal: dict[str, str] | None,
+    condition: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """s3:ListBucket on ``location``'s bucket, for listings under its prefix only.
+    """One Allow statement; a ``principal`` for a bucket policy, none for an identity policy."""
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow"}
+    if principal is not None:
+        statement["Principal"] = principal
+    statement.update(Action=action, Resource=resource)
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
+
+
+def _listing(location: S3Location, partition: str) -> tuple[str, dict[str, Any] | None]:
+    """s3:ListBucket's resource and condition for listings under ``location``'s prefix only.
 
     A bulk copy lists with ``Prefix=<prefix>``; ``s3:prefix`` is what IAM compares
     (``StringLike`` ``prefix*`` also matches the prefix itself). A whole bucket: no
     condition.
     """
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow"}
-    if principal is not None:
-        statement["Principal"] = principal
-    statement["Action"] = "s3:ListBucket"
-    statement["Resource"] = f"arn:{partition}:s3:::{location.bucket}"
-    if location.key:
-        statement["Condition"] = {"StringLike": {"s3:prefix": f"{location.key}*"}}
-    return statement
+    condition = {"StringLike": {"s3:prefix": f"{location.key}*"}} if location.key else None
+    return f"arn:{partition}:s3:::{location.bucket}", condition
 
 
 def _via_s3(key_arn: str) -> dict[str, Any]:
@@ -147,27 +156,24 @@ def least_privilege(
         {"Sid": "ReadCopySource", "Effect": "Allow", "Action": read, "Resource": source_arn},
         {"Sid": "WriteCopyDestination", "Effect": "Allow", "Action": write, "Resource": dest_arn},
     ]
-    # What listing and deleting need, per side (identity and, across accounts, bucket).
-    extra: dict[str, list[tuple[str, S3Location, str]]] = {"source": [], "destination": []}
+    # What listing and deleting need, per side (identity and, across accounts, bucket):
+    # (side, Sid, action, resource, condition).
+    extra: list[tuple[str, str, str, str, dict[str, Any] | None]] = []
     if source.is_prefix:
-        extra["source"].append(("ListCopySource", source, "list"))
+        extra.append(("source", "ListCopySource", "s3:ListBucket", *_listing(source, partition)))
     if sync:
-        extra["destination"].append(("ListCopyDestination", dest, "list"))
+        extra.append(
+            ("destination", "ListCopyDestination", "s3:ListBucket", *_listing(dest, partition))
+        )
     if delete:
-        extra["destination"].append(("DeleteAtDestination", dest, "delete"))
+        extra.append(("destination", "DeleteAtDestination", "s3:DeleteObject", dest_arn, None))
 
     def side_statements(side: str, principal: dict[str, str] | None) -> list[dict[str, Any]]:
-        found = []
-        for sid, location, what in extra[side]:
-            if what == "list":
-                found.append(_list_statement(sid, location, partition, principal))
-            else:
-                statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow"}
-                if principal is not None:
-                    statement["Principal"] = principal
-                statement.update(Action="s3:DeleteObject", Resource=dest_arn)
-                found.append(statement)
-        return found
+        return [
+            _statement(sid, action, resource, principal, condition)
+            for where, sid, action, resource, condition in extra
+            if where == side
+        ]
 
     identity.extend(side_statements("source", None))
     identity.extend(side_statements("destination", None))
