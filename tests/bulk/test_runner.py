@@ -66,6 +66,13 @@ def client_error(code: str, operation: str, status: int = 403) -> ClientError:
     )
 
 
+def copy_of_fails(key: str) -> Fault:
+    """A fault: the CopyObject to destination ``key`` answers InternalError (500)."""
+    return lambda op, kw: (
+        client_error("InternalError", op, 500) if op == "CopyObject" and kw["Key"] == key else None
+    )
+
+
 @pytest.fixture
 def moto_s3() -> Iterator[Any]:
     with mock_aws():
@@ -207,13 +214,7 @@ def test_delete_waits_for_every_copy_to_succeed(moto_s3: Any) -> None:
     put(moto_s3, "src", "p/broken")
     put(moto_s3, "dst", "q/extra")
     client = FaultyClient(moto_s3)
-    client.faults.append(
-        lambda op, kw: (
-            client_error("InternalError", op, 500)
-            if op == "CopyObject" and kw["Key"] == "q/broken"
-            else None
-        )
-    )
+    client.faults.append(copy_of_fails("q/broken"))
     run = start(client, "sync", "s3://src/p/", "s3://dst/q/", delete=True)
     outcomes = list(run)
     assert by_status(outcomes)["copy:failed"] == ["s3://dst/q/broken"]
@@ -320,13 +321,7 @@ def test_one_object_failing_otherwise_does_not_stop_the_run(moto_s3: Any) -> Non
     for n in range(20):
         put(moto_s3, "src", f"p/{n:02d}")
     client = FaultyClient(moto_s3)
-    client.faults.append(
-        lambda op, kw: (
-            client_error("InternalError", op, 500)
-            if op == "CopyObject" and kw["Key"] == "q/03"
-            else None
-        )
-    )
+    client.faults.append(copy_of_fails("q/03"))
     summary = start(client, "cp", "s3://src/p/", "s3://dst/q/").result()
     assert summary.error is None
     assert (summary.objects, summary.failed) == (19, 1)
