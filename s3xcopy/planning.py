@@ -488,6 +488,11 @@ def source_list_args(extra_args: Mapping[str, Any]) -> dict[str, Any]:
     return args
 
 
+def dest_bucket_args(extra_args: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments for requests to the destination outside a copy (its listing, deletions)."""
+    return _pick(extra_args, ("RequestPayer", "ExpectedBucketOwner"))
+
+
 def _pick(args: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: args[name] for name in names if name in args}
 

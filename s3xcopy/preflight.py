@@ -30,7 +30,13 @@ from .errors import AccessDeniedError, S3xCopyError
 from .facts import SourceFacts
 from .findings import Finding
 from .location import S3Location
-from .planning import CopyPlan, source_list_args, source_read_args, tagging_directive
+from .planning import (
+    CopyPlan,
+    dest_bucket_args,
+    source_list_args,
+    source_read_args,
+    tagging_directive,
+)
 
 PathName = Literal["single", "multipart"]
 #: The probe steps each path depends on: a denial at any of them blocks that path.
@@ -243,21 +249,26 @@ def run_prefix_preflight(
     source: S3Location,
     dest: S3Location,
     extra_args: Mapping[str, Any] | None = None,
+    *,
+    sync: bool = False,
 ) -> PreflightReport:
     """For a prefix: the listing a recursive copy starts with, then the canary on its first object.
 
     ``cp --recursive`` and ``sync`` first list the source prefix (s3:ListBucket); a denial
-    there stops everything, so it is probed first, and its findings are the report's. The
-    first object under the prefix (mapped below ``dest`` as the recursive copy maps it)
-    then stands for the rest: objects with another KMS key or tags may answer otherwise
-    (``cp --recursive --preflight`` probes each such context).
+    there stops everything, so it is probed first, and its findings are the report's.
+    ``sync`` also lists the destination prefix before it copies anything: with ``sync``
+    that listing is probed next, and a refusal blocks both paths (the canary still runs,
+    so that every missing grant is named at once). The first object under the prefix
+    (mapped below ``dest`` as the recursive copy maps it) then stands for the rest:
+    objects with another KMS key or tags may answer otherwise (``cp --recursive
+    --preflight`` probes each such context). Deletions (``sync --delete``) are not
+    probed: deleting is their only probe.
     """
     from .bulk.listing import dir_prefix, list_objects, relative  # bulk builds on the engine
 
     args = dict(extra_args or {})
     prefix = dir_prefix(source)
     where = S3Location(source.bucket, prefix)
-    listed = f"s3:ListBucket on s3://{where.bucket}, prefix {prefix or '(whole bucket)'}"
     try:
         items = list_objects(engine.source, where.bucket, prefix, source_list_args(args))
         # The first object as the recursive copy sees it: markers skipped, key below prefix.
@@ -265,38 +276,80 @@ def run_prefix_preflight(
     except AccessDeniedError as exc:
         findings = engine.diagnose_bulk_denial(exc, where, "source", args)
         return _listing_only(
-            engine, where, dest, ProbeStep("ListObjectsV2", False, str(exc), exc), findings,
+            engine, where, dest, (_listing_step(where, "the source", exc),), findings,
             "a recursive copy lists the prefix first: nothing else was probed",
         )  # fmt: skip
-    step = ProbeStep("ListObjectsV2", True, listed)
+    steps = [_listing_step(where, "the source")]
+    refused: tuple[Finding, ...] = ()
+    if sync:
+        there = S3Location(dest.bucket, dir_prefix(dest))
+        try:
+            next(list_objects(engine.dest, there.bucket, there.key, dest_bucket_args(args)), None)
+            steps.append(_listing_step(there, "the destination"))
+        except AccessDeniedError as exc:
+            refused = engine.diagnose_bulk_denial(exc, there, "dest", args)
+            steps.append(_listing_step(there, "the destination", exc))
+    notes = [
+        "sync --delete also needs s3:DeleteObject below the destination prefix, which is not "
+        "probed (deleting is its only probe)"
+        if sync
+        else "sync also lists the destination prefix: add --sync to probe that listing too"
+    ]
     if first is None:
         return _listing_only(
-            engine, where, dest, step, (),
-            f"no object under {where} to probe: only the listing was checked",
+            engine, where, dest, tuple(steps), refused,
+            f"no object under {where} to probe: only the listing was checked", *notes,
         )  # fmt: skip
     below, item = first
     target = S3Location(dest.bucket, dir_prefix(dest) + below)
     report = run_preflight(engine, S3Location(where.bucket, item.key), target, args)
-    note = (
+    notes.insert(
+        0,
         f"probed the first object under {where}: objects with another KMS key or tags may "
-        "answer otherwise (cp --recursive --preflight probes each such context); sync also "
-        "lists the destination prefix, which is not probed here"
+        "answer otherwise (cp --recursive --preflight probes each such context)",
     )
-    return dataclasses.replace(report, steps=(step, *report.steps), notes=(note, *report.notes))
+    single, multipart = report.single, report.multipart
+    if refused:  # sync stops at its listing whichever path a copy would take
+        single, multipart = _blocked(single, refused), _blocked(multipart, refused)
+    return dataclasses.replace(
+        report,
+        single=single,
+        multipart=multipart,
+        steps=(*steps, *report.steps),
+        notes=(*notes, *report.notes),
+    )
+
+
+def _listing_step(
+    where: S3Location, side: str, refusal: AccessDeniedError | None = None
+) -> ProbeStep:
+    """The probe step of listing ``where``: which listing, and S3's refusal if it refused."""
+    listed = f"s3:ListBucket on s3://{where.bucket}, prefix {where.key or '(whole bucket)'}"
+    if refusal is None:
+        return ProbeStep("ListObjectsV2", True, f"{listed} ({side})")
+    return ProbeStep("ListObjectsV2", False, f"{listed} ({side}): {refusal}", refusal)
+
+
+def _blocked(verdict: PathVerdict, findings: tuple[Finding, ...]) -> PathVerdict:
+    """``verdict`` blocked first by the listing refused with ``findings``."""
+    both = tuple(dict.fromkeys((*findings, *verdict.findings)))
+    return PathVerdict(verdict.path, False, "ListObjectsV2", both)
 
 
 def _listing_only(
     engine: CopyEngine,
     where: S3Location,
     dest: S3Location,
-    step: ProbeStep,
+    steps: tuple[ProbeStep, ...],
     findings: tuple[Finding, ...],
-    note: str,
+    *notes: str,
 ) -> PreflightReport:
-    """A prefix's report when only its listing was probed (refused, or nothing under it)."""
+    """A prefix's report when only its listings were probed (refused, or nothing under it)."""
+    refused = next((step for step in steps if not step.ok), None)
 
     def verdict(path: PathName) -> PathVerdict:
-        return PathVerdict(path, step.ok, None if step.ok else step.operation, findings)
+        blocked_at = refused.operation if refused else None
+        return PathVerdict(path, refused is None, blocked_at, findings)
 
     return PreflightReport(
         source=str(where),
@@ -306,8 +359,8 @@ def _listing_only(
         size=None,
         single=verdict("single"),
         multipart=verdict("multipart"),
-        steps=(step,),
-        notes=(note,),
+        steps=steps,
+        notes=notes,
     )
 
 

@@ -45,7 +45,7 @@ from ..facts import Checksum, checksum_from
 from ..findings import Finding
 from ..journal import Journal, JournalObserver
 from ..location import S3Location
-from ..planning import choose_strategy, source_list_args, source_read_args
+from ..planning import choose_strategy, dest_bucket_args, source_list_args, source_read_args
 from ..results import Strategy
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
@@ -112,9 +112,7 @@ class BulkJob:
         return source_list_args(self.extra_args)
 
     def dest_args(self) -> dict[str, Any]:
-        return {
-            k: v for k, v in self.extra_args.items() if k in ("RequestPayer", "ExpectedBucketOwner")
-        }
+        return dest_bucket_args(self.extra_args)
 
 
 @dataclass(frozen=True)

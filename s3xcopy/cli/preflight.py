@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..api import build_engine
-from ..errors import S3xCopyError
+from ..errors import InvalidInputError, S3xCopyError
 from ..location import S3Location
 from ..preflight import PathVerdict, PreflightReport, run_prefix_preflight, run_preflight
 from ..units import format_size
@@ -43,6 +43,11 @@ def register(subparsers: Any) -> None:
         "and sync meet first: the listing, then the canary on the first object",
     )  # fmt: skip
     parser.add_argument("dest", metavar="DST", help="s3://bucket/key, or s3://bucket/prefix/")
+    parser.add_argument(
+        "--sync", action="store_true",
+        help="for a prefix: also probe what sync lists before it copies, the destination "
+        "prefix (s3:ListBucket on DST's bucket); sync --delete's deletions are not probed",
+    )  # fmt: skip
     add_destination_options(parser)
     add_transfer_options(parser)
     add_connection_options(parser)
@@ -83,8 +88,14 @@ def run(args: argparse.Namespace) -> int:
             source_region=args.source_region,
         )
         source, dest = S3Location.parse(args.source), S3Location.parse(args.dest)
-        probe = run_prefix_preflight if source.is_prefix else run_preflight
-        report = probe(engine, source, dest, extra_args(args))
+        if source.is_prefix:
+            report = run_prefix_preflight(engine, source, dest, extra_args(args), sync=args.sync)
+        elif args.sync:
+            raise InvalidInputError(
+                f"--sync probes a prefix (s3://bucket/prefix/), and {source} is an object"
+            )
+        else:
+            report = run_preflight(engine, source, dest, extra_args(args))
     except S3xCopyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exit_code_for(exc))

@@ -22,18 +22,17 @@ pytestmark = pytest.mark.lab
 ROLE = "arn:aws:iam::123456789012:role/EC2Role"
 
 
-def may_list_both_buckets() -> dict[str, Any]:
-    """The fixed case, plus s3:ListBucket on both buckets (both sides for cp-dst)."""
+def may_list_both_buckets(*, dest: bool = True) -> dict[str, Any]:
+    """The fixed case, plus s3:ListBucket on cp-src and (both sides for it) on cp-dst."""
     doc = copy.deepcopy(load_scenario("original-fixed").to_dict())
     statements = doc["principals"]["EC2Role"]["policies"]["S3Permissions"]["Statement"]
-    statements.append(
-        {"Effect": "Allow", "Action": "s3:ListBucket",
-         "Resource": ["arn:aws:s3:::cp-src", "arn:aws:s3:::cp-dst"]}
-    )  # fmt: skip
-    doc["buckets"]["cp-dst"]["policy"]["Statement"].append(
-        {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:ListBucket",
-         "Resource": "arn:aws:s3:::cp-dst"}
-    )  # fmt: skip
+    buckets = ["arn:aws:s3:::cp-src", "arn:aws:s3:::cp-dst"] if dest else "arn:aws:s3:::cp-src"
+    statements.append({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets})
+    if dest:
+        doc["buckets"]["cp-dst"]["policy"]["Statement"].append(
+            {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:ListBucket",
+             "Resource": "arn:aws:s3:::cp-dst"}
+        )  # fmt: skip
     return doc
 
 
@@ -134,3 +133,41 @@ def test_preflight_of_a_prefix_probes_its_first_object_where_the_copy_would_put_
     empty = run(server, "preflight", f"s3://cp-src/{unique_key}-none/", "s3://cp-dst/out/")
     assert empty.returncode == 0, empty.stderr
     assert "only the listing was checked" in empty.stdout
+
+
+def test_preflight_sync_probes_the_destination_listing_too(lab: Any, unique_key: str) -> None:
+    server = lab(may_list_both_buckets(dest=False))  # EC2Role may list cp-src only
+    put(server, "EC2Role", "cp-src", [f"{unique_key}/a"])
+    src, dst = f"s3://cp-src/{unique_key}/", f"s3://cp-dst/{unique_key}/"
+    as_cp = run(server, "preflight", src, dst, "--json")
+    assert as_cp.returncode == 0, as_cp.stderr  # cp --recursive never lists cp-dst
+    assert any("add --sync" in note for note in json.loads(as_cp.stdout)["notes"])
+
+    done = run(server, "preflight", src, dst, "--sync", "--json")
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)
+    steps = [(s["operation"], s["ok"]) for s in report["steps"]]
+    assert steps[:3] == [("ListObjectsV2", True), ("ListObjectsV2", False), ("HeadObject", True)]
+    assert ("UploadPartCopy", True) in steps  # the canary ran: one report names everything
+    for path in ("single", "multipart"):
+        assert report[path]["blocked_at"] == "ListObjectsV2"
+        assert {(f["action"], f["resource"]) for f in report[path]["findings"]} == {
+            ("s3:ListBucket", "arn:aws:s3:::cp-dst")
+        }
+    text = run(server, "preflight", src, dst, "--sync")
+    assert text.returncode == 3, text.stderr
+    assert "DENIED  s3:ListBucket on s3://cp-dst, prefix" in text.stdout
+    assert "fix in: bucket-policy, for arn:aws:iam::123456789012:role/EC2Role" in text.stdout
+    assert "fix in: identity-policy of account 123456789012" in text.stdout
+
+    fixed = lab(may_list_both_buckets())
+    put(fixed, "EC2Role", "cp-src", [f"{unique_key}/a"])
+    clear = run(fixed, "preflight", src, dst, "--sync", "--json")
+    assert clear.returncode == 0, clear.stderr
+    assert [s["ok"] for s in json.loads(clear.stdout)["steps"][:2]] == [True, True]
+
+    an_object = run(fixed, "preflight", f"{src}a", dst, "--sync")
+    assert an_object.returncode == 2
+    assert an_object.stderr.strip().splitlines() == [
+        f"error: --sync probes a prefix (s3://bucket/prefix/), and {src}a is an object"
+    ]
