@@ -170,14 +170,18 @@ def test_ctrl_c_with_a_journal_keeps_uploads_and_the_same_command_resumes(
 ) -> None:
     client, source, dest = seed(seaweed, "paused")
     journal = tmp_path / "run.journal"
-    proxy.delays["UploadPartCopy"] = 0.3
+    proxy.delays["UploadPartCopy"] = 0.5
     child = start(proxy, cli_env, source, dest, "--journal", str(journal))
-    try:
-        wait_for(
-            lambda: len([r for r in proxy.requests("UploadPartCopy") if r.ok]) >= 3,
-            90,
-            "three parts",
+
+    def started() -> bool:  # every upload open (else the resume must create one), parts done
+        created = [r for r in proxy.requests("CreateMultipartUpload") if r.ok]
+        return (
+            len(created) == len(BIG)
+            and len([r for r in proxy.requests("UploadPartCopy") if r.ok]) >= 3
         )
+
+    try:
+        wait_for(started, 90, "every upload created and three parts")
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=60)
     finally:
