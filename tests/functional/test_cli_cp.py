@@ -15,6 +15,7 @@ import pytest
 
 from s3xcopy.limits import MiB
 from s3xcopy.seaweed import SeaweedServer
+from tests.bulk.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.seaweed
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,25 +158,28 @@ def test_sigint_mid_copy_exits_130_and_leaves_no_upload(
 ) -> None:
     src, dst = buckets
     s3.put_object(Bucket=src, Key="slow.bin", Body=os.urandom(40 * MiB))
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "s3xcopy", "cp", f"s3://{src}/slow.bin", f"s3://{dst}/slow.bin",
-            "--part-size", "5MB", "--max-concurrency", "1", "--endpoint-url", seaweed.endpoint_url,
-        ],
-        env=cli_env(seaweed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            if s3.list_multipart_uploads(Bucket=dst, Prefix="slow.bin").get("Uploads"):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the copy finished before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with FaultProxy(seaweed.endpoint_url) as proxy:  # parts slowed: SIGINT lands mid-copy
+        proxy.delays["UploadPartCopy"] = 0.5
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "s3xcopy", "cp", f"s3://{src}/slow.bin",
+                f"s3://{dst}/slow.bin", "--part-size", "5MB", "--max-concurrency", "1",
+                "--endpoint-url", proxy.endpoint_url,
+            ],
+            env=cli_env(seaweed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if [r for r in proxy.requests("UploadPartCopy") if r.ok]:
+                    break  # the upload is open and has a part; seven more take 3.5 s
+                time.sleep(0.05)
+            assert proc.poll() is None, "the copy finished before it could be interrupted"
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
