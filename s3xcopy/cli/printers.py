@@ -254,11 +254,15 @@ class Printer:
         self._flushed_at = time.monotonic()
 
 
+def _objects(count: int) -> str:
+    return f"{count:,} object" if count == 1 else f"{count:,} objects"
+
+
 def summary_line(summary: BulkSummary) -> str:
     """``summary: copied 2,000 objects (1.2 GiB), skipped 0, failed 0, deleted 0 in 3.1 s ...``"""
     if summary.dryrun:
         text = (
-            f"summary (dryrun): would copy {summary.objects:,} objects "
+            f"summary (dryrun): would copy {_objects(summary.objects)} "
             f"({format_size(summary.bytes)}), skip {summary.skipped:,}"
         )
         text += f", delete {summary.deleted:,}" if summary.deleted else ""
@@ -266,7 +270,7 @@ def summary_line(summary: BulkSummary) -> str:
     rate = format_size(int(summary.throughput)) + "/s"
     objects_rate = summary.objects / summary.seconds if summary.seconds > 0 else 0.0
     text = (
-        f"summary: copied {summary.objects:,} objects ({format_size(summary.bytes)}), "
+        f"summary: copied {_objects(summary.objects)} ({format_size(summary.bytes)}), "
         f"skipped {summary.skipped:,}, failed {summary.failed:,}, deleted {summary.deleted:,} "
         f"in {summary.seconds:.1f} s ({rate}, {objects_rate:.0f} objects/s)"
     )

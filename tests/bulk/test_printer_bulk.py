@@ -136,6 +136,11 @@ def test_summary_lines() -> None:
     )
     dry = BulkSummary(objects=3, bytes=10, skipped=1, failed=0, deleted=1, seconds=0.1, dryrun=True)
     assert summary_line(dry) == "summary (dryrun): would copy 3 objects (10 B), skip 1, delete 1"
+    one = dataclasses.replace(done, objects=1, bytes=9)
+    assert summary_line(one).startswith("summary: copied 1 object (9 B), skipped 5")
+    assert summary_line(dataclasses.replace(dry, objects=1)).startswith(
+        "summary (dryrun): would copy 1 object ("
+    )
 
 
 def test_summary_in_json_is_the_last_record_with_totals() -> None:
