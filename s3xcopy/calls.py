@@ -54,6 +54,7 @@ BAD_INPUT_CODES = frozenset(
         "KeyTooLongError",
         "AccessControlListNotSupported",
         "InvalidEncryptionAlgorithmError",
+        "InvalidTag",
     }
 )
 

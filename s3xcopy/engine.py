@@ -823,12 +823,37 @@ class CopyEngine:
                 ) from exc.__cause__
             raise
         observer.upload_finished(plan, upload_id)
-        if plan.requests.put_tagging is not None:
-            tagging = dict(plan.requests.put_tagging)
-            if completed.get("VersionId"):
-                tagging["VersionId"] = completed["VersionId"]
-            self.dest("PutObjectTagging", **tagging)
+        self.tag_written(plan, completed.get("VersionId"))
         return completed
+
+    def tag_written(self, plan: CopyPlan, version_id: str | None) -> None:
+        """Set tags too long to send inline on the written copy; if that fails, remove it.
+
+        A copy without its tags looks complete to the next ``sync`` (same size, newer), which
+        would skip it for ever: it is deleted (that version only), or the error says it is
+        still there. Nothing to do when the tags went inline.
+        """
+        if plan.requests.put_tagging is None:
+            return
+        tagging = dict(plan.requests.put_tagging)
+        if version_id:
+            tagging["VersionId"] = version_id
+        try:
+            self.dest("PutObjectTagging", **tagging)
+        except S3xCopyError as exc:
+            if self._remove_bad_copy(plan, version_id):
+                exc.message += "; the copy, written without its tags, was deleted"
+            else:
+                version = (
+                    f" --version-id {version_id}" if version_id and version_id != "null" else ""
+                )
+                exc.message += (
+                    "; the copy is there WITHOUT its tags and could not be deleted: delete it "
+                    f"with 'aws s3api delete-object --bucket {plan.dest.bucket} --key "
+                    f"{plan.dest.key}{version}'"
+                )
+            exc.args = (exc.message,)
+            raise
 
     def _resume(
         self,
@@ -1032,8 +1057,11 @@ class CopyEngine:
         return _quoted(head["ETag"]) if head is not None and head.get("ETag") else None
 
     def _remove_bad_copy(self, plan: CopyPlan, version_id: str | None) -> bool:
-        """Delete the copy that failed verification (that version only, when versioned)."""
-        args: dict[str, Any] = {"Bucket": plan.dest.bucket, "Key": plan.dest.key}
+        """Delete a copy that failed its checks (that version only, when versioned).
+
+        With the destination's owner check and who pays, as every request of the copy.
+        """
+        args: dict[str, Any] = dict(plan.requests.abort_multipart)  # bucket, key, owner, payer
         if version_id and version_id != "null":
             args["VersionId"] = version_id
         with contextlib.suppress(S3xCopyError):

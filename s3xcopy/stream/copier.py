@@ -258,11 +258,7 @@ class StreamCopier:
             answer = self.writer("PutObject", **request)
         finally:
             _close(data)
-        if plan.requests.put_tagging is not None:
-            tagging = dict(plan.requests.put_tagging)
-            if answer.get("VersionId"):
-                tagging["VersionId"] = answer["VersionId"]
-            self.engine.dest("PutObjectTagging", **tagging)
+        self.engine.tag_written(plan, answer.get("VersionId"))
         return answer
 
 

@@ -410,6 +410,27 @@ def test_small_stream_is_one_get_and_one_put_with_tags() -> None:
     assert result.parts == 1
 
 
+def test_small_stream_whose_long_tags_are_refused_leaves_nothing() -> None:
+    data = b"x" * 1000
+    tags = [{"Key": f"k{n}-" + "k" * 100, "Value": "v" * 250} for n in range(10)]  # not inline
+    with Harness() as h:
+        h.head(data, TagCount=10, ChecksumCRC32=b64("CRC32", data))
+        h.source_stub.add_response("get_object_tagging", {"TagSet": tags}, None)
+        h.source_stub.add_response(
+            "get_object", {"Body": StreamingBody(io.BytesIO(data), len(data))}, None
+        )
+        h.dest_stub.add_response("put_object", {"ETag": '"p"', "VersionId": "v-2"}, None)
+        h.dest_stub.add_client_error("put_object_tagging", "AccessDenied", http_status_code=403)
+        h.dest_stub.add_response(
+            "delete_object",
+            {},
+            {"Bucket": "dst-bucket", "Key": "out/data.bin", "VersionId": "v-2", **DEST_OWNER},
+        )
+        with pytest.raises(AccessDeniedError, match="written without its tags, was deleted"):
+            h.copy()
+        h.done()
+
+
 def test_small_corrupt_stream_writes_nothing() -> None:
     data = b"x" * 1000
     with Harness() as h:

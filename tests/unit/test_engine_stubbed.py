@@ -15,6 +15,7 @@ from botocore.stub import ANY
 from s3xcopy import (
     AccessDeniedError,
     CopyConfig,
+    InvalidInputError,
     NotFoundError,
     S3Location,
     SourceChangedError,
@@ -392,3 +393,52 @@ def test_resume_after_source_change_starts_over(h: Harness) -> None:
     h.ok("complete_multipart_upload", {"ETag": '"dest-3"'})
     head_dest(h)
     h.engine.copy(SRC, DST, resume=ResumeState("old", '"older-etag"', 5 * MiB))
+
+
+def long_tags(h: Harness) -> list[dict[str, str]]:
+    """Ten tags too long to send inline: the multipart path sets them after completing."""
+    tags = [{"Key": f"k{n}-" + "k" * 100, "Value": "v" * 250} for n in range(10)]
+    head_source(h, TagCount=10)
+    h.ok("get_object_tagging", {"TagSet": tags}, {"Bucket": "src-bucket", "Key": "in/data.bin"})
+    create(h)
+    part(h, 1, 0, 5 * MiB - 1)
+    part(h, 2, 5 * MiB, 10 * MiB - 1)
+    part(h, 3, 10 * MiB, SIZE - 1)
+    h.ok("complete_multipart_upload", {"ETag": '"dest-3"', "VersionId": "v-7"})
+    return tags
+
+
+def test_long_tags_are_set_after_completion(h: Harness) -> None:
+    tags = long_tags(h)
+    h.ok(
+        "put_object_tagging",
+        {},
+        {"Bucket": "dst-bucket", "Key": "out/data.bin", "VersionId": "v-7",
+         "Tagging": {"TagSet": tags}},
+    )  # fmt: skip
+    h.ok("head_object", {"ContentLength": SIZE, "ETag": '"dest-3"'})
+    assert h.engine.copy(SRC, DST).strategy == "multipart"
+
+
+def test_a_copy_whose_tags_could_not_be_set_is_removed(h: Harness) -> None:
+    # Left there, it would look complete to the next sync (same size, newer) for ever.
+    long_tags(h)
+    h.error("put_object_tagging", "AccessDenied", 403, "Access Denied")
+    h.ok("delete_object", {}, {"Bucket": "dst-bucket", "Key": "out/data.bin", "VersionId": "v-7"})
+    with pytest.raises(AccessDeniedError) as raised:
+        h.engine.copy(SRC, DST)
+    assert raised.value.operation == "PutObjectTagging"
+    assert "the copy, written without its tags, was deleted" in str(raised.value)
+    assert "s3:PutObjectTagging" in {f.action for f in raised.value.findings}
+
+
+def test_a_copy_whose_tags_could_not_be_set_nor_removed_says_so(h: Harness) -> None:
+    long_tags(h)
+    h.error("put_object_tagging", "InvalidTag", 400, "bad tag")
+    h.error("delete_object", "AccessDenied", 403, "Access Denied")
+    with pytest.raises(InvalidInputError) as raised:
+        h.engine.copy(SRC, DST)
+    assert str(raised.value).endswith(
+        "; the copy is there WITHOUT its tags and could not be deleted: delete it with 'aws "
+        "s3api delete-object --bucket dst-bucket --key out/data.bin --version-id v-7'"
+    )
