@@ -47,6 +47,12 @@ _PORT_FLAGS = (
 )  # fmt: skip
 
 
+#: Start-ups tried when weed finds one of its ports taken (see ``SeaweedServer.start``).
+START_ATTEMPTS = 3
+#: What weed says when a port it was given is taken (its own check, or the bind's error).
+_PORT_TAKEN = ("is not available", "address already in use")
+
+
 class SeaweedUnavailableError(S3xCopyError):
     """The ``weed`` binary is missing or the server did not start."""
 
@@ -146,7 +152,22 @@ class SeaweedServer:
         }
 
     def start(self) -> SeaweedServer:
+        """Start ``weed mini`` and wait until S3 answers; again on new ports if one was taken.
+
+        The free ports are found, released, then bound by weed: another process may take
+        one in between, and weed then exits at once ("port ... is not available").
+        """
         weed = find_weed()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._start_once(weed)
+            except SeaweedUnavailableError as exc:
+                if attempt == START_ATTEMPTS or not any(s in str(exc) for s in _PORT_TAKEN):
+                    raise
+        raise AssertionError("unreachable")  # the last attempt returned or raised
+
+    def _start_once(self, weed: str) -> SeaweedServer:
+        os.makedirs(self.data_dir, exist_ok=True)  # a failed attempt's stop() removed it
         ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
         self._ports = ports
         self.s3_port = ports["s3.port"]
