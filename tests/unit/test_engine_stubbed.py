@@ -114,6 +114,30 @@ def test_single_copy_sequence(h: Harness) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [{}, {"ServerSideEncryption": "AES256"}],
+    ids=["plain", "sse-s3"],
+)
+def test_a_copy_with_the_sources_md5_etag_needs_no_head(h: Harness, answer: dict[str, Any]) -> None:
+    head_source(h, size=1024)
+    h.ok("copy_object", {"CopyObjectResult": {"ETag": ETAG}, **answer})
+    result = h.engine.copy(SRC, DST)  # the stub has no HeadObject of the copy to give
+    assert (result.strategy, result.etag) == ("single", ETAG)
+
+
+def test_an_encrypted_copys_etag_proves_nothing_so_it_is_checked(h: Harness) -> None:
+    head_source(h, size=1024)
+    h.ok(
+        "copy_object",
+        {"CopyObjectResult": {"ETag": ETAG}, "ServerSideEncryption": "aws:kms"},
+    )
+    h.ok("head_object", {"ContentLength": 1000, "ETag": ETAG})
+    h.ok("delete_object", {})
+    with pytest.raises(VerificationError, match="size 1000 != source size 1024"):
+        h.engine.copy(SRC, DST)
+
+
 def test_multipart_sequence_pins_every_part_and_carries_tags(h: Harness) -> None:
     head_source(h, TagCount=1, Metadata={"m": "1"}, ContentType="text/csv")
     h.ok(
