@@ -18,17 +18,20 @@ import contextlib
 import dataclasses
 import json
 import os
+import shlex
 import sqlite3
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from .engine import MultipartObserver, PartEntry
-from .errors import InvalidInputError
+from .engine import CopyEngine, MultipartObserver, PartEntry, ResumeState
+from .errors import InvalidInputError, S3xCopyError
+from .location import S3Location
 from .planning import CopyPlan
+from .results import Strategy
 
 try:  # advisory lock so two runs never share one journal (POSIX only)
     import fcntl
@@ -43,6 +46,9 @@ BATCH_ROWS = 1000
 BATCH_SECONDS = 0.5
 #: Keys per lookup statement (SQLite allows 32,766 parameters per statement since 3.32).
 ROWS_PER_STATEMENT = 500
+#: An upload the journal meant to create may exist if it was created this long before the
+#: intent was recorded (client and S3 clocks differ by less; SigV4 refuses 15 minutes).
+ORPHAN_MARGIN_SECONDS = 900.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -391,6 +397,58 @@ class JournalObserver(MultipartObserver):
 
     def upload_finished(self, plan: CopyPlan, upload_id: str) -> None:
         self.journal.forget_upload(str(plan.dest))
+
+
+def resume_state(
+    journal: Journal, engine: CopyEngine, dest: S3Location, dest_args: Mapping[str, Any]
+) -> tuple[ResumeState | None, str | None]:
+    """The journal's open upload for ``dest``; an upload it may have lost is aborted.
+
+    The second value warns when that lost upload could not be looked for or aborted.
+    ``dest_args``: who pays and the owner check, for requests to the destination.
+    """
+    pending = journal.upload_for(str(dest))
+    if pending is None:
+        return None, None
+    if pending.upload_id and pending.source_etag and pending.part_size:
+        strategy: Strategy = "stream" if pending.strategy == "stream" else "multipart"
+        state = ResumeState(pending.upload_id, pending.source_etag, pending.part_size, strategy)
+        return state, None
+    # Killed between CreateMultipartUpload and recording its id: find and abort it.
+    warning = _abort_orphans(engine, dest, pending.intent_at, dest_args)
+    journal.forget_upload(str(dest))
+    return None, warning
+
+
+def _abort_orphans(
+    engine: CopyEngine, dest: S3Location, intent_at: float, dest_args: Mapping[str, Any]
+) -> str | None:
+    """Abort the uploads a killed run may have started for ``dest``; a warning if it could
+    not (cleanup never stops the copy itself)."""
+    try:
+        answer = engine.dest(
+            "ListMultipartUploads", Bucket=dest.bucket, Prefix=dest.key, **dest_args
+        )
+        for upload in answer.get("Uploads", ()):
+            initiated = upload.get("Initiated")
+            started = initiated.timestamp() if initiated is not None else intent_at
+            if upload.get("Key") == dest.key and started >= intent_at - ORPHAN_MARGIN_SECONDS:
+                engine.dest(
+                    "AbortMultipartUpload",
+                    Bucket=dest.bucket,
+                    Key=dest.key,
+                    UploadId=upload["UploadId"],
+                    **dest_args,
+                )
+    except S3xCopyError as exc:
+        return (
+            f"an upload the interrupted run may have started for {dest} could not be "
+            f"cleaned up ({exc.code or 'error'} on {exc.operation or 'a request'}): list "
+            f"it with 'aws s3api list-multipart-uploads --bucket {dest.bucket} --prefix "
+            f"{shlex.quote(dest.key)}' and abort it, or let an AbortIncompleteMultipartUpload "
+            "lifecycle rule remove it"
+        )
+    return None
 
 
 def _lock(path: str) -> IO[bytes]:

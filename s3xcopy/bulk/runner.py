@@ -20,7 +20,6 @@ import dataclasses
 import itertools
 import json
 import queue
-import shlex
 import tempfile
 import threading
 import time
@@ -33,7 +32,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from ..calls import DENIED_CODES, RequestGate
 from ..config import CopyConfig
-from ..engine import CopyEngine, ResumeState
+from ..engine import CopyEngine
 from ..errors import (
     AccessDeniedError,
     CopyInterruptedError,
@@ -43,10 +42,9 @@ from ..errors import (
 )
 from ..facts import Checksum, checksum_from
 from ..findings import Finding
-from ..journal import Journal, JournalObserver
+from ..journal import Journal, JournalObserver, resume_state
 from ..location import S3Location
 from ..planning import choose_strategy, dest_bucket_args, source_list_args, source_read_args
-from ..results import Strategy
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
 from .filters import Filters
@@ -63,9 +61,6 @@ DELETE_BATCH = 1000
 #: coordinator plans or records; capped so a large budget does not mean hundreds of threads.
 WORKERS_PER_SLOT = 2
 MAX_WORKERS = 64
-#: An upload the journal meant to create may exist if it was created this long before the
-#: intent was recorded (client and S3 clocks differ by less; SigV4 refuses 15 minutes).
-ORPHAN_MARGIN_SECONDS = 900.0
 #: Storage classes whose objects must be restored before S3 can copy them.
 ARCHIVED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
@@ -478,7 +473,7 @@ class BulkRun(Iterator[ObjectOutcome]):
         source_uri, dest_uri = str(source), str(dest)
         resume, warning = None, None
         if self.journal is not None:
-            resume, warning = self._resume_state(source, dest)
+            resume, warning = resume_state(self.journal, self.engine, dest, self.job.dest_args())
             if resume is None and self._multipart_sized(task.source.size):
                 self.journal.intend_upload(dest_uri, source_uri)
         try:
@@ -517,55 +512,6 @@ class BulkRun(Iterator[ObjectOutcome]):
             "copy", "copied", source_uri, dest_uri, result.size, reason, result=result,
             warning=warning,
         )  # fmt: skip
-
-    def _resume_state(
-        self, source: S3Location, dest: S3Location
-    ) -> tuple[ResumeState | None, str | None]:
-        """The journal's open upload for ``dest``; an upload it may have lost is aborted.
-
-        The second value warns when that lost upload could not be looked for or aborted.
-        """
-        assert self.journal is not None
-        pending = self.journal.upload_for(str(dest))
-        if pending is None:
-            return None, None
-        if pending.upload_id and pending.source_etag and pending.part_size:
-            strategy: Strategy = "stream" if pending.strategy == "stream" else "multipart"
-            state = ResumeState(
-                pending.upload_id, pending.source_etag, pending.part_size, strategy=strategy
-            )
-            return state, None
-        # Killed between CreateMultipartUpload and recording its id: find and abort it.
-        warning = self._abort_orphans(dest, pending.intent_at)
-        self.journal.forget_upload(str(dest))
-        return None, warning
-
-    def _abort_orphans(self, dest: S3Location, intent_at: float) -> str | None:
-        """Abort the uploads a killed run may have started for ``dest``; a warning if it could
-        not (cleanup never stops the copy itself)."""
-        args: dict[str, Any] = {"Bucket": dest.bucket, "Prefix": dest.key, **self.job.dest_args()}
-        try:
-            answer = self.engine.dest("ListMultipartUploads", **args)
-            for upload in answer.get("Uploads", ()):
-                initiated = upload.get("Initiated")
-                started = initiated.timestamp() if initiated is not None else intent_at
-                if upload.get("Key") == dest.key and started >= intent_at - ORPHAN_MARGIN_SECONDS:
-                    self.engine.dest(
-                        "AbortMultipartUpload",
-                        Bucket=dest.bucket,
-                        Key=dest.key,
-                        UploadId=upload["UploadId"],
-                        **self.job.dest_args(),
-                    )
-        except S3xCopyError as exc:
-            return (
-                f"an upload the interrupted run may have started for {dest} could not be "
-                f"cleaned up ({exc.code or 'error'} on {exc.operation or 'a request'}): list "
-                f"it with 'aws s3api list-multipart-uploads --bucket {dest.bucket} --prefix "
-                f"{shlex.quote(dest.key)}' and abort it, or let an AbortIncompleteMultipartUpload "
-                "lifecycle rule remove it"
-            )
-        return None
 
     def _multipart_sized(self, size: int) -> bool:
         try:

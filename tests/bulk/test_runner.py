@@ -437,7 +437,7 @@ def test_an_upload_lost_by_a_killed_run_is_aborted(
     moto_s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # moto dates every upload in 2010: widen the margin that ties an upload to the intent.
-    monkeypatch.setattr("s3xcopy.bulk.runner.ORPHAN_MARGIN_SECONDS", 1e10)
+    monkeypatch.setattr("s3xcopy.journal.ORPHAN_MARGIN_SECONDS", 1e10)
     put(moto_s3, "src", "p/big")
     lost_upload(moto_s3, tmp_path / "run.db")
     outcomes = list(start(FaultyClient(moto_s3), "cp", "s3://src/p/", "s3://dst/q/",
