@@ -1,4 +1,5 @@
-"""The journal of a bulk run: an SQLite file (WAL) that lets a killed run carry on.
+"""The journal of a run (bulk, or one object's copy): an SQLite file (WAL) that lets a
+killed run carry on.
 
 It records the objects already copied (source, source ETag, destination) and, for
 multipart copies in flight, the upload id and each finished part. Running the same
@@ -28,10 +29,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .engine import CopyEngine, MultipartObserver, PartEntry, ResumeState
-from .errors import InvalidInputError, S3xCopyError
+from .errors import CopyInterruptedError, InvalidInputError, S3xCopyError
 from .location import S3Location
-from .planning import CopyPlan
-from .results import Strategy
+from .planning import CopyPlan, dest_bucket_args, multipart_sized, resolve_dest
+from .results import CopyResult, Strategy
 
 try:  # advisory lock so two runs never share one journal (POSIX only)
     import fcntl
@@ -418,6 +419,47 @@ def resume_state(
     warning = _abort_orphans(engine, dest, pending.intent_at, dest_args)
     journal.forget_upload(str(dest))
     return None, warning
+
+
+def journaled_copy(
+    engine: CopyEngine,
+    source: S3Location,
+    dest: S3Location,
+    extra_args: Mapping[str, Any],
+    journal: Journal,
+) -> tuple[CopyResult | None, str | None]:
+    """Copy one object with its progress in ``journal`` (``cp --journal``), resumably.
+
+    As a bulk run does for each object: the copy is skipped (None) when the journal has
+    this source, with the ETag it has now, copied to this destination; an upload an
+    earlier run left open is resumed (S3 lists its parts, so none is copied twice); an
+    interruption keeps the upload for the next run. The second value warns when an
+    upload a killed run may have left could not be cleaned up. The source is read once
+    more than without a journal (its ETag, to look it up).
+    """
+    target = resolve_dest(source, dest)
+    try:
+        facts = engine.inspect(source, extra_args)
+    except S3xCopyError:
+        facts = None  # the copy meets the same answer and reports it in full
+    if facts is not None and journal.is_copied(str(source), facts.etag, str(target)):
+        return None, None
+    resume, warning = resume_state(journal, engine, target, dest_bucket_args(extra_args))
+    if resume is None and facts is not None and multipart_sized(facts.size, engine.config):
+        journal.intend_upload(str(target), str(source))
+    try:
+        result = engine.copy(
+            source, dest, extra_args, resume=resume, observer=journal.observer(),
+            keep_upload_on_interrupt=True,
+        )  # fmt: skip
+    except S3xCopyError as exc:
+        pending = journal.upload_for(str(target))
+        if not isinstance(exc, CopyInterruptedError) and pending and pending.upload_id is None:
+            journal.forget_upload(str(target))  # the upload was never created
+        raise
+    if facts is not None:
+        journal.record_copied(str(source), facts.etag, str(target), result.size)
+    return result, warning
 
 
 def _abort_orphans(

@@ -197,6 +197,14 @@ def resolve_dest(source: S3Location, dest: S3Location, *, exact: bool = False) -
     return dest.join(source.basename) if dest.is_prefix else dest
 
 
+def multipart_sized(size: int, config: CopyConfig) -> bool:
+    """True when an object of ``size`` bytes is copied in parts (False when it cannot be)."""
+    try:
+        return choose_strategy(size, config)[0] == "multipart"
+    except InvalidInputError:
+        return False
+
+
 def choose_strategy(size: int, config: CopyConfig) -> tuple[Strategy, str]:
     """Single CopyObject or multipart, and a one-line reason."""
     if size > MAX_OBJECT_SIZE:

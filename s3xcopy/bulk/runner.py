@@ -36,7 +36,6 @@ from ..engine import CopyEngine
 from ..errors import (
     AccessDeniedError,
     CopyInterruptedError,
-    InvalidInputError,
     NotFoundError,
     S3xCopyError,
 )
@@ -44,7 +43,7 @@ from ..facts import Checksum, checksum_from
 from ..findings import Finding
 from ..journal import Journal, JournalObserver, resume_state
 from ..location import S3Location
-from ..planning import choose_strategy, dest_bucket_args, source_list_args, source_read_args
+from ..planning import dest_bucket_args, multipart_sized, source_list_args, source_read_args
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
 from .filters import Filters
@@ -474,7 +473,7 @@ class BulkRun(Iterator[ObjectOutcome]):
         resume, warning = None, None
         if self.journal is not None:
             resume, warning = resume_state(self.journal, self.engine, dest, self.job.dest_args())
-            if resume is None and self._multipart_sized(task.source.size):
+            if resume is None and multipart_sized(task.source.size, self.job.config):
                 self.journal.intend_upload(dest_uri, source_uri)
         try:
             result = self.engine.copy(
@@ -512,12 +511,6 @@ class BulkRun(Iterator[ObjectOutcome]):
             "copy", "copied", source_uri, dest_uri, result.size, reason, result=result,
             warning=warning,
         )  # fmt: skip
-
-    def _multipart_sized(self, size: int) -> bool:
-        try:
-            return choose_strategy(size, self.job.config)[0] == "multipart"
-        except InvalidInputError:
-            return False
 
     def _checksums(
         self, source: ListedObject, dest_key: str

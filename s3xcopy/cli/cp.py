@@ -11,9 +11,12 @@ from types import FrameType
 from typing import Any
 
 from ..api import build_engine, progress_listener
-from ..errors import InvalidInputError, S3xCopyError
+from ..engine import CopyEngine
+from ..errors import CopyInterruptedError, S3xCopyError
 from ..events import Event
+from ..journal import Journal, journaled_copy
 from ..location import S3Location
+from ..planning import resolve_dest
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import (
     add_copy_options,
@@ -95,10 +98,6 @@ def run(args: argparse.Namespace) -> int:
         return run_bulk(args, "cp")
     printer = printer_for(args)
     try:
-        if args.journal:
-            raise InvalidInputError(
-                "--journal needs --recursive (it records a run of many objects)"
-            )
         if single_object_filtered_out(args):
             return int(ExitCode.OK)  # aws s3 cp: an excluded object is not copied, silently
         config = copy_config(args)
@@ -127,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     except S3xCopyError as exc:
         printer.error(str(exc))
         return int(exit_code_for(exc))
+    if args.journal:
+        return _copy_with_journal(args, printer, engine, source, dest, dest_args)
     with sigterm_as_interrupt():
         try:
             if args.dryrun:
@@ -140,4 +141,60 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             printer.error(f"interrupted: {source} to {dest} (open uploads were aborted)")
             return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.OK)
+
+
+def _copy_with_journal(
+    args: argparse.Namespace,
+    printer: Printer,
+    engine: CopyEngine,
+    source: S3Location,
+    dest: S3Location,
+    dest_args: dict[str, Any],
+) -> int:
+    """``cp --journal FILE``: one object's copy that the same command resumes.
+
+    With ``--dryrun`` the journal is only read (never created): a copy it has is said to
+    be done, else the plan is printed.
+    """
+    try:
+        target = resolve_dest(source, dest)  # bad input before the journal file is made
+        journal = Journal.open(
+            args.journal, source=str(source), dest=str(dest), readonly=args.dryrun
+        )
+    except S3xCopyError as exc:
+        printer.error(str(exc))
+        return int(exit_code_for(exc))
+    done = (
+        f"{source} to {target}: copied by an earlier run (--journal {args.journal}), nothing to do"
+    )
+    if args.dryrun:
+        try:
+            with journal or contextlib.nullcontext():
+                plan, facts = engine.plan(source, dest, dest_args)
+                if journal and journal.is_copied(str(source), facts.etag, str(target)):
+                    printer.notice(f"(dryrun) {done}", label="note")
+                else:
+                    printer.dryrun(plan)
+        except S3xCopyError as exc:
+            printer.error(f"{source} to {dest}: {exc}")
+            return int(exit_code_for(exc))
+        return int(ExitCode.OK)
+    assert journal is not None  # opened for writing: made when missing
+    interrupted = f"interrupted: run the same command again to resume from {args.journal}"
+    with journal, sigterm_as_interrupt():
+        try:
+            result, warning = journaled_copy(engine, source, dest, dest_args, journal)
+        except CopyInterruptedError:
+            printer.error(interrupted)
+            return int(ExitCode.INTERRUPTED)
+        except S3xCopyError as exc:
+            return int(exit_code_for(exc))
+        except KeyboardInterrupt:
+            printer.error(interrupted)
+            return int(ExitCode.INTERRUPTED)
+    if warning:
+        printer.notice(warning)
+    if result is None:
+        printer.notice(done, label="note")
     return int(ExitCode.OK)

@@ -134,6 +134,13 @@ class Printer:
                 for line in finding_lines(finding):
                     self._line(self.err, line)
 
+    def notice(self, message: str, *, label: str = "warning") -> None:
+        """A warning or note about a copy that did not fail (stderr; a JSON line with --json)."""
+        if self.json_lines:
+            self._json({"event": label, "message": message})
+        elif not self.quiet:
+            self._line(self.err, f"{label}: {message}")
+
     def error(self, message: str) -> None:
         """A failure that is not about one copy (bad input before any copy started)."""
         if self.json_lines:

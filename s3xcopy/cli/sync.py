@@ -68,7 +68,7 @@ def add_bulk_options(parser: argparse.ArgumentParser, *, sync: bool) -> None:
         "--journal",
         metavar="FILE",
         help="record progress in FILE (SQLite); the same command again skips finished "
-        "objects and resumes multipart copies. Safe to delete.",
+        "objects and resumes multipart copies (also for cp of one object). Safe to delete.",
     )
     group.add_argument(
         "--force-glacier-transfer",
