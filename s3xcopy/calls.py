@@ -41,8 +41,13 @@ DENIED_CODES = frozenset(
         "SignatureDoesNotMatch",
         "ExpiredToken",
         "InvalidToken",
+        "TokenRefreshRequired",
         "AccountProblem",
     }
+)
+#: STS's codes for credentials it does not accept (asked who we are while diagnosing).
+STS_CREDENTIAL_CODES = frozenset(
+    {"ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidToken"}
 )
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "404", "NoSuchUpload"})
 CHANGED_CODES = frozenset({"PreconditionFailed", "412"})

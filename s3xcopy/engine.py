@@ -22,7 +22,9 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calls import Caller, RequestGate, aws_message
+from botocore.exceptions import ClientError
+
+from .calls import STS_CREDENTIAL_CODES, Caller, RequestGate, aws_message
 from .clients import partition_for
 from .config import CopyConfig
 from .diagnosis import DenialContext, diagnose, fallback_may_help
@@ -58,7 +60,7 @@ from .planning import (
     stream_reason,
 )
 from .results import CopyResult, Strategy
-from .retry import THROTTLING_CODES, RetryPolicy
+from .retry import THROTTLING_CODES, RetryPolicy, error_code
 from .stream import StreamCopier
 
 #: How often the coordinator wakes while parts run, to notice a cancel request.
@@ -159,6 +161,8 @@ class CopyEngine:
         self._sts_client = sts_client
         self.kms_client = kms_client
         self._caller_arn: str | None = None
+        #: STS's code when it refused this engine's credentials (see caller_arn).
+        self._credentials_refused: str | None = None
         self._default_keys: dict[str, tuple[str | None, bool]] = {}
         policy = RetryPolicy(
             max_attempts=self.config.max_attempts,
@@ -693,6 +697,7 @@ class CopyEngine:
         ``by_source``: the source's client sent it; STS (asked with the destination's
         client) does not say who that is when the two clients differ.
         """
+        same_identity = not by_source or self.source.client is self.dest.client
         context = DenialContext(
             operation=operation,
             code=exc.code or "",
@@ -701,11 +706,8 @@ class CopyEngine:
             size=None,
             source=source,
             dest=dest,
-            caller_arn=(
-                self.caller_arn()
-                if not by_source or self.source.client is self.dest.client
-                else None
-            ),
+            caller_arn=self.caller_arn() if same_identity else None,
+            credentials_refused=self._credentials_refused if same_identity else None,
             source_bucket_owner=owners[0],
             dest_bucket_owner=owners[1],
             region=self.region,
@@ -1089,6 +1091,7 @@ class CopyEngine:
         dest_bucket_key = attempt.dest_bucket_key
         if dest_key is None and args.get("ServerSideEncryption") is None:
             dest_key, dest_bucket_key = self._default_key(plan.dest.bucket, dest_bucket_key)
+        caller, refused = self._caller_for(plan, operation)
         return DenialContext(
             operation=operation,
             code=exc.code or "",
@@ -1097,7 +1100,8 @@ class CopyEngine:
             size=plan.size,
             source=plan.source,
             dest=plan.dest,
-            caller_arn=self._caller_for(plan, operation),
+            caller_arn=caller,
+            credentials_refused=refused,
             source_bucket_owner=args.get("ExpectedSourceBucketOwner"),
             dest_bucket_owner=args.get("ExpectedBucketOwner"),
             source_key_arn=facts.sse_kms_key_id if facts else None,
@@ -1129,16 +1133,19 @@ class CopyEngine:
         key, enabled = self._default_keys[bucket]
         return key, enabled or bucket_key
 
-    def _caller_for(self, plan: CopyPlan, operation: str) -> str | None:
-        """The caller of a refused request: a stream reads the source with the source's client,
-        whose identity STS (asked with the destination's) does not tell."""
+    def _caller_for(self, plan: CopyPlan, operation: str) -> tuple[str | None, str | None]:
+        """The caller of a refused request, and STS's code if it refused its credentials.
+
+        A stream reads the source with the source's client, whose identity STS (asked with
+        the destination's) does not tell.
+        """
         if (
             plan.strategy == "stream"
             and operation == "GetObject"
             and self.source.client is not self.dest.client
         ):
-            return None
-        return self.caller_arn()
+            return None, None
+        return self.caller_arn(), self._credentials_refused
 
     def close(self) -> None:
         """Close the connections the engine opened itself (the lean sender's native pool).
@@ -1163,10 +1170,19 @@ class CopyEngine:
             ) from exc.__cause__
 
     def caller_arn(self) -> str | None:
-        """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it."""
+        """Who we are (STS GetCallerIdentity), asked once and only when a denial needs it.
+
+        When STS refuses the credentials themselves (expired, unknown key, wrong secret),
+        its code is kept for diagnosis: the S3 refusal was the credentials', not a policy's.
+        """
         if self._caller_arn is None and self._sts_client is not None:
             try:
                 self._caller_arn = str(self._sts_client.get_caller_identity()["Arn"])
+            except ClientError as exc:
+                self._caller_arn = ""
+                code = error_code(exc)
+                if code in STS_CREDENTIAL_CODES:
+                    self._credentials_refused = code
             except Exception:  # S3-compatible endpoints have no STS; diagnosis copes
                 self._caller_arn = ""
         return self._caller_arn or None

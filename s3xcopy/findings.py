@@ -31,7 +31,11 @@ CERTAINTIES: tuple[str, ...] = get_args(Certainty)
 
 @dataclass(frozen=True)
 class Finding:
-    """One missing grant (or other cause of a denial) and the fix for it."""
+    """One missing grant (or other cause of a denial) and the fix for it.
+
+    A cause no grant fixes (refused credentials) has its action in parentheses, no
+    statement, and its fix in the summary.
+    """
 
     code: str
     action: str
@@ -51,6 +55,11 @@ class Finding:
             raise ValueError(f"unknown certainty {self.certainty!r}")
         if self.account is not None and not (len(self.account) == 12 and self.account.isdigit()):
             raise ValueError(f"account must be 12 digits, got {self.account!r}")
+
+    @property
+    def is_grant(self) -> bool:
+        """False for a cause no grant fixes (its action is in parentheses: ``(credentials)``)."""
+        return not self.action.startswith("(")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the same field names."""

@@ -32,6 +32,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from ..calls import DENIED_CODES, RequestGate
 from ..config import CopyConfig
+from ..diagnosis.messages import CREDENTIAL_CODES
 from ..engine import CopyEngine
 from ..errors import (
     AccessDeniedError,
@@ -504,6 +505,17 @@ class BulkRun(Iterator[ObjectOutcome]):
                         code=exc.code,
                     )
                 )
+            elif _credentials_refused(exc):
+                self._fail_run(
+                    AccessDeniedError(
+                        f"stopping: {exc}; the credentials were refused, so the objects not "
+                        "yet started were not tried: run the same command again with valid "
+                        "credentials (sync, or cp with --journal, skips what was copied)",
+                        operation=exc.operation,
+                        code=exc.code,
+                        findings=exc.findings,
+                    )
+                )
             return dataclasses.replace(self._failed(task, exc), warning=warning)
         if self.journal is not None:
             self.journal.record_copied(source_uri, task.source.etag, dest_uri, result.size)
@@ -683,6 +695,13 @@ def _endpoint_unreachable(exc: S3xCopyError) -> bool:
     each do the same; the run stops instead of failing them one by one for hours.
     """
     return exc.code in UNREACHABLE or isinstance(exc.__cause__, EndpointConnectionError)
+
+
+def _credentials_refused(exc: S3xCopyError) -> bool:
+    """The credentials themselves were refused (expired mid-run, say): every object would be."""
+    return isinstance(exc, AccessDeniedError) and (
+        exc.code in CREDENTIAL_CODES or any(f.code == "credentials-refused" for f in exc.findings)
+    )
 
 
 def _dest_bucket_missing(exc: S3xCopyError) -> bool:

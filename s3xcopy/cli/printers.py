@@ -29,6 +29,8 @@ FLUSH_SECONDS = 0.1
 
 def finding_lines(finding: Finding) -> list[str]:
     """A finding for people: what is missing, where, for whom, and the statement to add."""
+    if not finding.is_grant:  # the cause is not a policy's (refused credentials): one line
+        return [f"  cause ({finding.certainty}) [{finding.code}]: {finding.summary}"]
     where = finding.policy + (f" of account {finding.account}" if finding.account else "")
     lines = [
         f"  missing grant ({finding.certainty}) [{finding.code}]: {finding.summary}",

@@ -20,10 +20,27 @@ from ..policy import Permission, required_permissions
 from ..policy.principals import account_of
 from .context import DenialContext
 from .grants import call_of, caller_of, candidates, grant_findings
-from .messages import ParsedDenial, Shape
+from .messages import CREDENTIAL_CODES, ParsedDenial, Shape
 
 #: Error codes that mean "refused" (HeadObject's body-less 403 included).
 DENIED = frozenset({"AccessDenied", "403", "AllAccessDisabled"})
+#: What to do about each refused-credentials code (S3's and STS's).
+_CREDENTIAL_FIXES = {
+    "ExpiredToken": "the session credentials have expired: get new ones (aws sso login, assume "
+    "the role again, or let the instance or container refresh them)",
+    "TokenRefreshRequired": "the session credentials must be refreshed: get new ones (aws sso "
+    "login, or assume the role again)",
+    "InvalidAccessKeyId": "AWS does not know this access key id (deleted, mistyped, or from "
+    "another partition or endpoint): check --profile, AWS_PROFILE and AWS_ACCESS_KEY_ID",
+    "InvalidClientTokenId": "AWS does not know this access key id or session token (deleted, "
+    "mistyped, or from another partition or endpoint): check --profile, AWS_PROFILE and "
+    "AWS_ACCESS_KEY_ID",
+    "SignatureDoesNotMatch": "the secret key does not match the access key id (or this "
+    "machine's clock is off, or a proxy changed the request): check AWS_SECRET_ACCESS_KEY and "
+    "the clock",
+    "InvalidToken": "the session token is malformed or belongs to other keys: set "
+    "AWS_SESSION_TOKEN with the keys it came with",
+}
 #: Operations that read the source object (where Requester Pays and owners bite first).
 SOURCE_READS = frozenset({"HeadObject", "GetObject", "GetObjectTagging"})
 #: Operations that write the destination object's first byte (where ACL conditions bite).
@@ -246,6 +263,27 @@ def _kms_throttled(context: DenialContext, parsed: ParsedDenial) -> tuple[Findin
             account=account_of(key),
         ),
     )
+
+
+def _credentials(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding, ...]:
+    code = context.code if context.code in CREDENTIAL_CODES else context.credentials_refused
+    said_by = "S3" if code == context.code else "AWS STS, asked who these credentials are,"
+    fix = _CREDENTIAL_FIXES.get(code or "", "get valid credentials")
+    return (
+        _finding(
+            context,
+            "credentials-refused",
+            "(credentials)",
+            "(the access key of this request)",
+            f"{context.operation}: {said_by} answered {code}: the credentials were refused "
+            f"before any policy was looked at, so no grant helps; {fix}",
+            certainty="stated",
+        ),
+    )
+
+
+def _refused_credentials(context: DenialContext, parsed: ParsedDenial) -> bool:
+    return context.code in CREDENTIAL_CODES or context.credentials_refused is not None
 
 
 def _is_kms_throttle(context: DenialContext, parsed: ParsedDenial) -> bool:
@@ -471,6 +509,14 @@ def _inferred(context: DenialContext, parsed: ParsedDenial) -> tuple[Finding, ..
 
 #: The catalog, in the order rows are tried.
 CATALOG: tuple[Cause, ...] = (
+    Cause(
+        "credentials-refused",
+        "The credentials themselves were refused (expired, unknown key, wrong secret)",
+        DENIED | CREDENTIAL_CODES,
+        _credentials,
+        when=_refused_credentials,
+        final=True,
+    ),
     Cause(
         "explicit-deny",
         "AWS names an explicit Deny (identity, resource, SCP, RCP, boundary, session, VPCE)",

@@ -43,6 +43,10 @@ class DenialContext:
     #: Who manages each key ("AWS" for aws/s3), when a direct DescribeKey could tell.
     source_key_manager: str | None = None
     dest_key_manager: str | None = None
+    #: The code STS GetCallerIdentity answered for the same credentials when it refused them
+    #: (``ExpiredToken``, ``InvalidClientTokenId``, ``SignatureDoesNotMatch``): then the
+    #: refusal is the credentials', whatever the policies say.
+    credentials_refused: str | None = None
 
     @property
     def sent_tagging(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .context import DenialContext
-from .messages import parse_denial
+from .messages import CREDENTIAL_CODES, parse_denial
 
 #: Operations only the multipart path sends; a denial there may be a grant CopyObject
 #: does not need (the classic one: kms:Decrypt on the destination key for UploadPartCopy).
@@ -20,6 +20,8 @@ def fallback_may_help(context: DenialContext) -> bool:
     """
     if context.operation not in MULTIPART_ONLY_OPERATIONS:
         return False
+    if context.code in CREDENTIAL_CODES or context.credentials_refused:
+        return False  # refused credentials: CopyObject would send the same ones
     parsed = parse_denial(context.code, context.message)
     if parsed.shape != "explicit" or parsed.action is None:
         return parsed.shape in ("bare", "ciphertext", "other")

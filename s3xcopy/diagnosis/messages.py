@@ -16,6 +16,12 @@ from typing import Literal
 
 from ..findings import PolicyKind
 
+#: S3's codes for credentials it does not accept (the request never reached a policy).
+CREDENTIAL_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+     "TokenRefreshRequired"}
+)  # fmt: skip
+
 Shape = Literal["explicit", "ciphertext", "forbidden", "object-lock", "bare", "other"]
 Deny = Literal["implicit", "explicit"]
 

@@ -317,6 +317,34 @@ def test_an_unreachable_endpoint_stops_the_run_instead_of_failing_every_object(
     assert client.calls["CopyObject"] == 8 * summary.failed
 
 
+def test_credentials_refused_mid_run_stop_it_instead_of_failing_every_object(
+    moto_s3: Any,
+) -> None:
+    for n in range(200):
+        put(moto_s3, "src", f"p/{n:03d}")
+    client = FaultyClient(moto_s3)
+    copies = [0]
+
+    def expire_after_ten(op: str, kw: dict[str, Any]) -> Exception | None:
+        if op == "CopyObject":
+            copies[0] += 1
+            if copies[0] > 10:  # the session's token expires while the run goes on
+                return client_error("ExpiredToken", op, 400)
+        return None
+
+    client.faults.append(expire_after_ten)
+    run = start(client, "cp", "s3://src/p/", "s3://dst/q/")
+    outcomes = list(run)
+    summary = run.summary
+    assert summary is not None and summary.error is not None
+    assert "the credentials were refused" in str(summary.error)
+    assert bulk_exit_code(summary) is ExitCode.ACCESS_DENIED
+    assert [f.code for f in summary.findings] == ["credentials-refused"]
+    assert summary.objects == 10
+    assert 1 <= summary.failed == len(outcomes) - 10 <= 2 * 2 * 4  # the ones in flight
+    assert client.calls["CopyObject"] < 50  # not one per object
+
+
 def test_one_object_failing_otherwise_does_not_stop_the_run(moto_s3: Any) -> None:
     for n in range(20):
         put(moto_s3, "src", f"p/{n:02d}")

@@ -26,12 +26,15 @@ ROOT = Path(__file__).resolve().parents[2]
 DST_ACCOUNT, SRC_ACCOUNT = "987654321098", "123456789012"
 
 
-def run(server: Any, *args: str, principal: str = "EC2Role") -> subprocess.CompletedProcess[str]:
+def run(
+    server: Any, *args: str, principal: str = "EC2Role", access_key: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """s3xcopy against the lab as ``principal``, or with an ``access_key`` it does not know."""
     kwargs = server.client_kwargs(principal)
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT),
-        "AWS_ACCESS_KEY_ID": kwargs["aws_access_key_id"],
+        "AWS_ACCESS_KEY_ID": access_key or kwargs["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": kwargs["aws_secret_access_key"],
         "AWS_DEFAULT_REGION": kwargs["region_name"],
         "AWS_CONFIG_FILE": os.devnull,
@@ -204,3 +207,23 @@ def test_wait_for_permissions_rides_out_propagation(lab: Any, unique_key: str) -
     assert result.strategy == "multipart"
     assert result.fallback is None
     assert sleeps
+
+
+def test_refused_credentials_are_named_instead_of_grants(lab: Any, unique_key: str) -> None:
+    """An unknown (or expired) key fails before any policy: no statement would help."""
+    server = lab("original")
+    put(server, unique_key, 1024)
+    unknown = "AKIAUNKNOWN000000000"
+    one = run(server, "cp", f"s3://cp-src/{unique_key}", "s3://cp-dst/x", access_key=unknown)
+    assert one.returncode == 3, one.stderr
+    assert "  cause (stated) [credentials-refused]: HeadObject: " in one.stderr
+    assert "AWS STS, asked who these credentials are, answered InvalidClientTokenId" in one.stderr
+    assert "add this statement" not in one.stderr  # HeadObject's bare 403 alone would infer grants
+
+    many = run(
+        server, "cp", "--recursive", f"s3://cp-src/{unique_key}", "s3://cp-dst/y/",
+        access_key=unknown,
+    )  # fmt: skip
+    assert many.returncode == 3, many.stderr
+    assert "ListObjectsV2: S3 answered InvalidAccessKeyId" in many.stderr
+    assert "add this statement" not in many.stderr

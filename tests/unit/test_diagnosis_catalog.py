@@ -47,6 +47,17 @@ Expected = tuple[str, str, str, str | None, str]  # code, action, policy, accoun
 
 CASES: list[tuple[str, dict[str, Any], list[Expected]]] = [
     (
+        "credentials-refused",
+        {
+            "operation": "HeadObject",
+            "code": "403",
+            "message": "Forbidden",
+            "caller_arn": None,
+            "credentials_refused": "ExpiredToken",
+        },
+        [("credentials-refused", "(credentials)", "unknown", None, "stated")],
+    ),
+    (
         "explicit-deny",
         {
             "operation": "CreateMultipartUpload",
@@ -311,6 +322,9 @@ SOURCE_OBJECT = '"arn:aws:s3:::cp-src/big.bin"'
             },
             False,
         ),
+        # Credentials expired mid-copy: CopyObject would send the same ones.
+        ({"code": "ExpiredToken", "message": "The provided token has expired."}, False),
+        ({"credentials_refused": "ExpiredToken"}, False),
     ],
 )
 def test_fallback_verdict(changes: dict[str, Any], helps: bool) -> None:
@@ -340,3 +354,24 @@ def test_a_bulk_request_refused_with_an_owner_given_names_its_own_grant(
     ]
     grants = {(f.action, f.policy) for f in findings if f.code == "missing-grant"}
     assert grants == {(action, "bucket-policy"), (action, "identity-policy")}
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"code": "ExpiredToken", "message": "The provided token has expired."}, "S3 answered"),
+        ({"code": "InvalidAccessKeyId", "message": "does not exist"}, "S3 answered"),
+        ({"code": "AccessDenied", "credentials_refused": "SignatureDoesNotMatch"}, "AWS STS"),
+    ],
+)
+def test_refused_credentials_are_the_only_finding(changes: dict[str, Any], said: str) -> None:
+    """No grant helps when the credentials are refused: no statement to add, one finding."""
+    findings = diagnose(dataclasses.replace(BASE, **changes))
+    assert [f.code for f in findings] == ["credentials-refused"]
+    assert findings[0].statement is None
+    assert said in findings[0].summary and "no grant helps" in findings[0].summary
+
+
+def test_a_refusal_without_a_credentials_code_is_not_blamed_on_credentials() -> None:
+    findings = diagnose(BASE)
+    assert findings and "credentials-refused" not in {f.code for f in findings}
