@@ -186,6 +186,16 @@ def build_engine(
         sts = LazyClient(
             lambda: side_client("sts", session, endpoint_url=endpoint_url, region=region)
         )
+        source_sts = None
+        if source_client is not client:  # its own credentials, perhaps refused on their own
+            source_sts = LazyClient(
+                lambda: side_client(
+                    "sts",
+                    source_session or session,
+                    endpoint_url=source_endpoint_url or endpoint_url,
+                    region=source_region or region,
+                )
+            )
         kms = LazyClient(
             lambda: side_client("kms", session, endpoint_url=endpoint_url, region=region)
         )
@@ -200,6 +210,7 @@ def build_engine(
         client,
         source_client=source_client,
         sts_client=sts,
+        source_sts_client=source_sts,
         kms_client=kms,
         config=config,
         listener=listener,

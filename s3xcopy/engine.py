@@ -139,6 +139,7 @@ class CopyEngine:
         *,
         source_client: Any | None = None,
         sts_client: Any | None = None,
+        source_sts_client: Any | None = None,
         kms_client: Any | None = None,
         config: CopyConfig | None = None,
         listener: Listener | None = None,
@@ -159,10 +160,14 @@ class CopyEngine:
         self.executor = executor
         self.region = region or getattr(getattr(client, "meta", None), "region_name", None)
         self._sts_client = sts_client
+        #: STS with the source's credentials, when the source has its own client.
+        self._source_sts_client = source_sts_client
         self.kms_client = kms_client
         self._caller_arn: str | None = None
         #: STS's code when it refused this engine's credentials (see caller_arn).
         self._credentials_refused: str | None = None
+        #: What STS said of the source's credentials, once asked (see source_refusal).
+        self._source_refusal: tuple[str | None] | None = None
         self._default_keys: dict[str, tuple[str | None, bool]] = {}
         policy = RetryPolicy(
             max_attempts=self.config.max_attempts,
@@ -698,6 +703,8 @@ class CopyEngine:
         client) does not say who that is when the two clients differ.
         """
         same_identity = not by_source or self.source.client is self.dest.client
+        caller = self.caller_arn() if same_identity else None  # asks STS: before `refused`
+        refused = self._credentials_refused if same_identity else self.source_refusal()
         context = DenialContext(
             operation=operation,
             code=exc.code or "",
@@ -706,8 +713,8 @@ class CopyEngine:
             size=None,
             source=source,
             dest=dest,
-            caller_arn=self.caller_arn() if same_identity else None,
-            credentials_refused=self._credentials_refused if same_identity else None,
+            caller_arn=caller,
+            credentials_refused=refused,
             source_bucket_owner=owners[0],
             dest_bucket_owner=owners[1],
             region=self.region,
@@ -1144,8 +1151,9 @@ class CopyEngine:
             and operation == "GetObject"
             and self.source.client is not self.dest.client
         ):
-            return None, None
-        return self.caller_arn(), self._credentials_refused
+            return None, self.source_refusal()
+        caller = self.caller_arn()
+        return caller, self._credentials_refused
 
     def close(self) -> None:
         """Close the connections the engine opened itself (the lean sender's native pool).
@@ -1176,16 +1184,16 @@ class CopyEngine:
         its code is kept for diagnosis: the S3 refusal was the credentials', not a policy's.
         """
         if self._caller_arn is None and self._sts_client is not None:
-            try:
-                self._caller_arn = str(self._sts_client.get_caller_identity()["Arn"])
-            except ClientError as exc:
-                self._caller_arn = ""
-                code = error_code(exc)
-                if code in STS_CREDENTIAL_CODES:
-                    self._credentials_refused = code
-            except Exception:  # S3-compatible endpoints have no STS; diagnosis copes
-                self._caller_arn = ""
+            arn, self._credentials_refused = _ask_sts(self._sts_client)
+            self._caller_arn = arn or ""
         return self._caller_arn or None
+
+    def source_refusal(self) -> str | None:
+        """STS's code if it refuses the source's own credentials (asked once, when needed)."""
+        if self._source_refusal is None:
+            client = self._source_sts_client
+            self._source_refusal = (_ask_sts(client)[1] if client is not None else None,)
+        return self._source_refusal[0]
 
     def _emit(self, event: Any) -> None:
         if self.listener is not None:
@@ -1224,6 +1232,20 @@ def preflight_context(plan: CopyPlan, facts: SourceFacts) -> tuple[Any, ...]:
         "Tagging" in create,
         settings,
     )
+
+
+def _ask_sts(client: Any) -> tuple[str | None, str | None]:
+    """GetCallerIdentity: the caller's ARN, or STS's code when it refused the credentials.
+
+    Both None when STS cannot say (S3-compatible endpoints have no STS; diagnosis copes).
+    """
+    try:
+        return str(client.get_caller_identity()["Arn"]), None
+    except ClientError as exc:
+        code = error_code(exc)
+        return None, code if code in STS_CREDENTIAL_CODES else None
+    except Exception:
+        return None, None
 
 
 def _endpoint(client: Any) -> Endpoint | None:

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from s3xcopy import CopyConfig
+from s3xcopy import AccessDeniedError, CopyConfig, copy_object
 from s3xcopy.api import build_engine
 from s3xcopy.limits import MiB
 from s3xcopy.location import S3Location
@@ -227,3 +227,28 @@ def test_refused_credentials_are_named_instead_of_grants(lab: Any, unique_key: s
     assert many.returncode == 3, many.stderr
     assert "ListObjectsV2: S3 answered InvalidAccessKeyId" in many.stderr
     assert "add this statement" not in many.stderr
+
+
+def test_a_source_identitys_refused_credentials_are_named_too(lab: Any, unique_key: str) -> None:
+    """With two identities, STS is asked with the source's credentials for its refusals."""
+    server = lab("original")
+    put(server, unique_key, 1024)
+    kwargs = server.client_kwargs("EC2Role")
+    writer = boto3.session.Session(
+        aws_access_key_id=kwargs["aws_access_key_id"],
+        aws_secret_access_key=kwargs["aws_secret_access_key"],
+        region_name=kwargs["region_name"],
+    )
+    expired = boto3.session.Session(
+        aws_access_key_id="AKIAUNKNOWN000000000",
+        aws_secret_access_key="x",
+        region_name=kwargs["region_name"],
+    )
+    with pytest.raises(AccessDeniedError) as refused:
+        copy_object(
+            f"s3://cp-src/{unique_key}", "s3://cp-dst/x", session=writer, source_session=expired,
+            endpoint_url=server.endpoint_url,
+        )  # fmt: skip
+    assert refused.value.operation == "HeadObject"  # a bare 403: only STS can tell
+    assert [f.code for f in refused.value.findings] == ["credentials-refused"]
+    assert "InvalidClientTokenId" in refused.value.findings[0].summary
