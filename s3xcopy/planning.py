@@ -479,10 +479,7 @@ def source_read_args(source: S3Location, extra_args: Mapping[str, Any]) -> dict[
     for copy_name, name in zip(_SOURCE_SSE_C, _DEST_SSE_C, strict=True):
         if copy_name in extra_args:
             args[name] = extra_args[copy_name]
-    if "RequestPayer" in extra_args:
-        args["RequestPayer"] = extra_args["RequestPayer"]
-    if "ExpectedSourceBucketOwner" in extra_args:
-        args["ExpectedBucketOwner"] = extra_args["ExpectedSourceBucketOwner"]
+    args.update(source_list_args(extra_args))  # who pays, the source's owner
     return args
 
 
