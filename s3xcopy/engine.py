@@ -702,9 +702,7 @@ class CopyEngine:
         ``by_source``: the source's client sent it; STS (asked with the destination's
         client) does not say who that is when the two clients differ.
         """
-        same_identity = not by_source or self.source.client is self.dest.client
-        caller = self.caller_arn() if same_identity else None  # asks STS: before `refused`
-        refused = self._credentials_refused if same_identity else self.source_refusal()
+        caller, refused = self._identity(by_source)
         context = DenialContext(
             operation=operation,
             code=exc.code or "",
@@ -1141,18 +1139,20 @@ class CopyEngine:
         return key, enabled or bucket_key
 
     def _caller_for(self, plan: CopyPlan, operation: str) -> tuple[str | None, str | None]:
-        """The caller of a refused request, and STS's code if it refused its credentials.
+        """The caller of a refused request of ``plan``, and STS's code if it refused its
+        credentials: a stream reads the source with the source's client."""
+        return self._identity(plan.strategy == "stream" and operation == "GetObject")
 
-        A stream reads the source with the source's client, whose identity STS (asked with
-        the destination's) does not tell.
+    def _identity(self, by_source: bool) -> tuple[str | None, str | None]:
+        """Who sent a refused request, and STS's code if it refused their credentials.
+
+        ``by_source``: the source's client sent it. When that is a client of its own, STS
+        (asked with the destination's credentials) cannot say who it is: only whether its
+        own credentials are refused, asked with them.
         """
-        if (
-            plan.strategy == "stream"
-            and operation == "GetObject"
-            and self.source.client is not self.dest.client
-        ):
+        if by_source and self.source.client is not self.dest.client:
             return None, self.source_refusal()
-        caller = self.caller_arn()
+        caller = self.caller_arn()  # asks STS, which sets _credentials_refused
         return caller, self._credentials_refused
 
     def close(self) -> None:
