@@ -185,14 +185,11 @@ def _copy_with_journal(
     with journal, sigterm_as_interrupt():
         try:
             result, warning = journaled_copy(engine, source, dest, dest_args, journal)
-        except CopyInterruptedError:
+        except (CopyInterruptedError, KeyboardInterrupt):
             printer.error(interrupted)
             return int(ExitCode.INTERRUPTED)
         except S3xCopyError as exc:
             return int(exit_code_for(exc))
-        except KeyboardInterrupt:
-            printer.error(interrupted)
-            return int(ExitCode.INTERRUPTED)
     if warning:
         printer.notice(warning)
     if result is None:
