@@ -262,6 +262,12 @@ class Journal:
             PendingUpload(dest, source, upload_id, source_etag, part_size, strategy, intent_at)
         )
 
+    def forget_intent(self, dest: str) -> None:
+        """After a failed copy: forget the upload it meant to create if it never did."""
+        pending = self.upload_for(dest)
+        if pending is not None and pending.upload_id is None:
+            self.forget_upload(dest)
+
     def forget_upload(self, dest: str) -> None:
         """Drop the record of ``dest``'s upload (and its parts): it is gone."""
         with self._mutex:
@@ -400,14 +406,33 @@ class JournalObserver(MultipartObserver):
         self.journal.forget_upload(str(plan.dest))
 
 
-def resume_state(
+def start_copy(
+    journal: Journal,
+    engine: CopyEngine,
+    source: S3Location,
+    dest: S3Location,
+    size: int,
+    dest_args: Mapping[str, Any],
+) -> tuple[ResumeState | None, str | None]:
+    """Before copying ``source`` to ``dest``: the upload to resume, or the intent recorded.
+
+    The journal's open upload for ``dest`` is resumed; else, when the copy will be
+    multipart, the intent to create one is committed first (a run killed before the id is
+    recorded leaves an upload the next run looks for). The second value warns when an
+    upload a killed run may have lost could not be cleaned up. ``dest_args``: who pays
+    and the owner check, for requests to the destination. After a failed copy, call
+    :meth:`Journal.forget_intent`.
+    """
+    resume, warning = _resume_state(journal, engine, dest, dest_args)
+    if resume is None and multipart_sized(size, engine.config):
+        journal.intend_upload(str(dest), str(source))
+    return resume, warning
+
+
+def _resume_state(
     journal: Journal, engine: CopyEngine, dest: S3Location, dest_args: Mapping[str, Any]
 ) -> tuple[ResumeState | None, str | None]:
-    """The journal's open upload for ``dest``; an upload it may have lost is aborted.
-
-    The second value warns when that lost upload could not be looked for or aborted.
-    ``dest_args``: who pays and the owner check, for requests to the destination.
-    """
+    """The journal's open upload for ``dest``; an upload it may have lost is aborted."""
     pending = journal.upload_for(str(dest))
     if pending is None:
         return None, None
@@ -444,18 +469,18 @@ def journaled_copy(
         facts = None  # the copy meets the same answer and reports it in full
     if facts is not None and journal.is_copied(str(source), facts.etag, str(target)):
         return None, None
-    resume, warning = resume_state(journal, engine, target, dest_bucket_args(extra_args))
-    if resume is None and facts is not None and multipart_sized(facts.size, engine.config):
-        journal.intend_upload(str(target), str(source))
+    size = facts.size if facts is not None else 0  # unread: the copy fails as it would
+    resume, warning = start_copy(
+        journal, engine, source, target, size, dest_bucket_args(extra_args)
+    )
     try:
         result = engine.copy(
             source, dest, extra_args, resume=resume, observer=journal.observer(),
             keep_upload_on_interrupt=True,
         )  # fmt: skip
     except S3xCopyError as exc:
-        pending = journal.upload_for(str(target))
-        if not isinstance(exc, CopyInterruptedError) and pending and pending.upload_id is None:
-            journal.forget_upload(str(target))  # the upload was never created
+        if not isinstance(exc, CopyInterruptedError):
+            journal.forget_intent(str(target))
         raise
     if facts is not None:
         journal.record_copied(str(source), facts.etag, str(target), result.size)

@@ -42,9 +42,9 @@ from ..errors import (
 )
 from ..facts import Checksum, checksum_from
 from ..findings import Finding
-from ..journal import Journal, JournalObserver, resume_state
+from ..journal import Journal, JournalObserver, start_copy
 from ..location import S3Location
-from ..planning import dest_bucket_args, multipart_sized, source_list_args, source_read_args
+from ..planning import dest_bucket_args, source_list_args, source_read_args
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
 from .filters import Filters
@@ -322,6 +322,19 @@ class BulkRun(Iterator[ObjectOutcome]):
                 self._findings.update(dict.fromkeys(exc.findings))
         self._halt.set()
 
+    def _stop(self, exc: S3xCopyError, kind: type[S3xCopyError], reason: str, again: str) -> None:
+        """End the run at ``exc``, which every object not yet started would meet too."""
+        self._fail_run(
+            kind(
+                f"stopping: {exc}; {reason}, so the objects not yet started were not tried: run "
+                f"the same command again {again} (sync, or cp with --journal, skips what was "
+                "copied)",
+                operation=exc.operation,
+                code=exc.code,
+                findings=exc.findings,
+            )
+        )
+
     def _stopping(self) -> bool:
         return self._cancel.is_set() or self._halt.is_set()
 
@@ -473,9 +486,9 @@ class BulkRun(Iterator[ObjectOutcome]):
         source_uri, dest_uri = str(source), str(dest)
         resume, warning = None, None
         if self.journal is not None:
-            resume, warning = resume_state(self.journal, self.engine, dest, self.job.dest_args())
-            if resume is None and multipart_sized(task.source.size, self.job.config):
-                self.journal.intend_upload(dest_uri, source_uri)
+            resume, warning = start_copy(
+                self.journal, self.engine, source, dest, task.source.size, job.dest_args()
+            )
         try:
             result = self.engine.copy(
                 source,
@@ -490,31 +503,14 @@ class BulkRun(Iterator[ObjectOutcome]):
             if isinstance(exc, CopyInterruptedError) or self._cancel.is_set():
                 return self._interrupted(task)
             if self.journal is not None:
-                pending = self.journal.upload_for(dest_uri)
-                if pending is not None and pending.upload_id is None:
-                    self.journal.forget_upload(dest_uri)  # the upload was never created
+                self.journal.forget_intent(dest_uri)
             if _dest_bucket_missing(exc):
                 self._fail_run(exc)
             elif _endpoint_unreachable(exc):
-                self._fail_run(
-                    S3xCopyError(
-                        f"stopping: {exc}; the endpoint cannot be reached, so the objects not "
-                        "yet started were not tried: run the same command again once it can "
-                        "be (sync, or cp with --journal, skips what was copied)",
-                        operation=exc.operation,
-                        code=exc.code,
-                    )
-                )
+                self._stop(exc, S3xCopyError, "the endpoint cannot be reached", "once it can be")
             elif _credentials_refused(exc):
-                self._fail_run(
-                    AccessDeniedError(
-                        f"stopping: {exc}; the credentials were refused, so the objects not "
-                        "yet started were not tried: run the same command again with valid "
-                        "credentials (sync, or cp with --journal, skips what was copied)",
-                        operation=exc.operation,
-                        code=exc.code,
-                        findings=exc.findings,
-                    )
+                self._stop(
+                    exc, AccessDeniedError, "the credentials were refused", "with valid credentials"
                 )
             return dataclasses.replace(self._failed(task, exc), warning=warning)
         if self.journal is not None:
