@@ -48,6 +48,7 @@ from .facts import SourceFacts, checksum_from, etag_proves_copy
 from .findings import Finding
 from .location import S3Location
 from .planning import (
+    ACL_FIELDS,
     CopyPlan,
     Endpoint,
     PartRange,
@@ -1271,7 +1272,7 @@ def request_flags(plan: CopyPlan, facts: SourceFacts | None, operation: str) -> 
             flags.add("tagging")
     elif request.get("Tagging"):
         flags.add("tagging")
-    if any(name in request for name in ("ACL", "GrantFullControl", "GrantRead", "GrantWriteACP")):
+    if any(name in request for name in ACL_FIELDS):
         flags.add("acl")
     if "ObjectLockMode" in request:
         flags.add("retention")

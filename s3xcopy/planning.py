@@ -59,13 +59,11 @@ CONTENT_HEADERS = (
     "Expires",
     "WebsiteRedirectLocation",
 )
+#: The object ACL's fields: a canned ACL or grants (each needs s3:PutObjectAcl).
+ACL_FIELDS = ("ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP")
 #: Destination settings sent the same way on CopyObject and CreateMultipartUpload.
 _DEST_SETTINGS = (
-    "ACL",
-    "GrantFullControl",
-    "GrantRead",
-    "GrantReadACP",
-    "GrantWriteACP",
+    *ACL_FIELDS,
     "StorageClass",
     "ServerSideEncryption",
     "SSEKMSKeyId",

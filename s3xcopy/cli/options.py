@@ -40,6 +40,33 @@ ACLS = (
 )
 
 
+#: ``--grants`` permissions (as aws s3 cp) and the request field each sets.
+GRANT_PERMISSIONS = {
+    "read": "GrantRead",
+    "readacl": "GrantReadACP",
+    "writeacl": "GrantWriteACP",
+    "full": "GrantFullControl",
+}
+GRANTEE_TYPES = ("uri", "id", "emailaddress")
+
+
+def grant_arg(text: str) -> tuple[str, str]:
+    """One ``--grants`` item, ``Permission=Grantee_Type=Grantee_ID[,Grantee_Type=...]``, as
+    (request field, grantees); the grantees go to S3 as written, as aws s3 cp sends them."""
+    permission, _, grantees = text.partition("=")
+    field_name = GRANT_PERMISSIONS.get(permission)
+    items = [item.strip() for item in grantees.split(",")]
+    if field_name is None or not all(
+        item.partition("=")[0].lower() in GRANTEE_TYPES and item.partition("=")[2] for item in items
+    ):
+        raise argparse.ArgumentTypeError(
+            f"invalid grant {text!r}: expected Permission=Grantee_Type=Grantee_ID "
+            f"(permission {'|'.join(GRANT_PERMISSIONS)}, grantee type "
+            f"{'|'.join(GRANTEE_TYPES)}); put --grants after SRC and DST"
+        )
+    return field_name, grantees
+
+
 def size_arg(text: str) -> int:
     """argparse type for sizes (``8MB``, ``64MiB``, bytes)."""
     try:
@@ -151,6 +178,11 @@ def add_destination_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sse-c-copy-source", nargs="?", const="AES256", choices=("AES256",))
     group.add_argument("--sse-c-copy-source-key", metavar="KEY", help="the source's SSE-C key")
     group.add_argument("--acl", choices=ACLS)
+    group.add_argument(
+        "--grants", nargs="+", type=grant_arg, metavar="GRANT",
+        help="Permission=Grantee_Type=Grantee_ID, e.g. full=id=CANONICAL_ID or "
+        "read=uri=http://acs.amazonaws.com/groups/global/AllUsers (as aws s3 cp)",
+    )  # fmt: skip
     group.add_argument("--storage-class", choices=STORAGE_CLASSES)
     group.add_argument("--metadata", type=metadata_arg, metavar="MAP", help="k1=v1,k2=v2 or JSON")
     group.add_argument("--metadata-directive", choices=("COPY", "REPLACE"))
@@ -248,6 +280,12 @@ def extra_args(args: argparse.Namespace) -> dict[str, Any]:
             result[key] = value
     if "Tagging" in result:
         parse_tagging(result["Tagging"])
+    for field_name, grantees in getattr(args, "grants", None) or ():
+        # The same permission twice grants both (S3 takes a comma-separated list).
+        kept = result.get(field_name)
+        result[field_name] = f"{kept},{grantees}" if kept else grantees
+    if "ACL" in result and any(name in result for name in GRANT_PERMISSIONS.values()):
+        raise InvalidInputError("--acl cannot be combined with --grants: S3 takes one or the other")
     sse, kms_key = getattr(args, "sse", None), getattr(args, "sse_kms_key_id", None)
     if kms_key and sse not in (None, "aws:kms", "aws:kms:dsse"):
         raise InvalidInputError("--sse-kms-key-id needs --sse aws:kms (or no --sse)")
