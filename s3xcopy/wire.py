@@ -650,6 +650,8 @@ class CrtTransport:
         verify = getattr(http_session, "_verify", True)  # botocore's resolved TLS trust
         if getattr(config, "client_cert", None) or not isinstance(verify, bool | str):
             return None
+        if None in (getattr(config, "connect_timeout", 60), getattr(config, "read_timeout", 60)):
+            return None  # waiting without a limit (aws's --cli-*-timeout 0): botocore's own
         try:
             import awscrt.http  # noqa: F401 - the native client must be there
         except ImportError:

@@ -20,6 +20,7 @@ from ..planning import resolve_dest
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import (
     add_copy_options,
+    client_flags,
     copy_config,
     extra_args,
     session_from,
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         dest_args = extra_args(args)
         source = S3Location.parse(args.source)
         dest = S3Location.parse(args.dest)
-        session = session_from(args.profile, args.region)
+        session = session_from(args.profile, args.region, client_flags(args))
         source_session = source_session_from(args, session)
         progress = progress_listener(True) if wants_progress(args) else None
 

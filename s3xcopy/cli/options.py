@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.session
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError
+from urllib3.exceptions import InsecureRequestWarning
 
 from ..config import CopyConfig
 from ..errors import InvalidInputError
@@ -99,6 +105,17 @@ def metadata_arg(text: str) -> dict[str, str]:
     return result
 
 
+def timeout_arg(text: str) -> int:
+    """argparse type for ``--cli-*-timeout``: whole seconds, 0 for no limit (as aws)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected whole seconds (0 = no limit), not {text!r}")
+    return value
+
+
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument("--profile", help="AWS profile for the copy (default: boto3's chain)")
@@ -113,6 +130,22 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--source-endpoint-url", metavar="URL",
         help="S3-compatible endpoint of the source, when it differs (the copy then streams)",
+    )  # fmt: skip
+    group.add_argument(
+        "--no-verify-ssl", action="store_true",
+        help="do not verify the endpoints' TLS certificates (as aws; a self-signed test server)",
+    )  # fmt: skip
+    group.add_argument(
+        "--ca-bundle", metavar="FILE",
+        help="CA certificates (PEM) to verify the endpoints' TLS with (as aws; AWS_CA_BUNDLE)",
+    )  # fmt: skip
+    group.add_argument(
+        "--cli-connect-timeout", type=timeout_arg, metavar="SECONDS",
+        help="seconds to wait for a connection (default 60; 0 waits without limit, as aws)",
+    )  # fmt: skip
+    group.add_argument(
+        "--cli-read-timeout", type=timeout_arg, metavar="SECONDS",
+        help="seconds to wait for an answer (default 60; 0 waits without limit, as aws)",
     )  # fmt: skip
 
 
@@ -310,6 +343,59 @@ def extra_args(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+@dataclass(frozen=True)
+class ClientFlags:
+    """The connection flags every client of a command takes, as aws's global options do.
+
+    ``verify``: False (``--no-verify-ssl``), a CA bundle's path (``--ca-bundle``), or None
+    for botocore's own trust (certifi, or AWS_CA_BUNDLE / the profile's ca_bundle).
+    ``timeouts``: botocore Config timeouts given on the command line (None = no limit).
+    """
+
+    verify: bool | str | None = None
+    timeouts: dict[str, int | None] = field(default_factory=dict)
+
+
+def client_flags(args: argparse.Namespace) -> ClientFlags:
+    """``--no-verify-ssl``, ``--ca-bundle`` and ``--cli-*-timeout``, checked."""
+    verify: bool | str | None = None
+    ca_bundle = getattr(args, "ca_bundle", None)
+    if getattr(args, "no_verify_ssl", False):
+        if ca_bundle:
+            raise InvalidInputError("--no-verify-ssl and --ca-bundle cannot be combined")
+        verify = False
+    elif ca_bundle:
+        if not os.path.isfile(ca_bundle):
+            raise InvalidInputError(f"--ca-bundle {ca_bundle}: no such file")
+        verify = ca_bundle
+    timeouts: dict[str, int | None] = {}
+    for flag, name in (("cli_connect_timeout", "connect_timeout"),
+                       ("cli_read_timeout", "read_timeout")):  # fmt: skip
+        value = getattr(args, flag, None)
+        if value is not None:
+            timeouts[name] = value or None  # 0: wait without limit, as aws
+    return ClientFlags(verify, timeouts)
+
+
+class FlaggedSession(boto3.session.Session):
+    """A boto3 session whose clients (S3, STS, KMS alike) take the command's ClientFlags."""
+
+    def __init__(self, flags: ClientFlags, **kwargs: Any) -> None:
+        core = botocore.session.Session()
+        if flags.timeouts:  # merged under each client's own Config (botocore's default config)
+            timeouts: dict[str, Any] = dict(flags.timeouts)
+            core.set_default_client_config(Config(**timeouts))
+        super().__init__(botocore_session=core, **kwargs)
+        self.flags = flags
+        if flags.verify is False:  # asked for: urllib3 would warn on every request
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        if self.flags.verify is not None and kwargs.get("verify") is None:
+            kwargs["verify"] = self.flags.verify
+        return super().client(*args, **kwargs)
+
+
 def source_session_from(
     args: argparse.Namespace, session: boto3.session.Session
 ) -> boto3.session.Session | None:
@@ -319,12 +405,18 @@ def source_session_from(
         return None
     if profile == getattr(args, "profile", None):
         return session
-    return session_from(profile, getattr(args, "source_region", None) or args.region)
+    region = getattr(args, "source_region", None) or args.region
+    return session_from(profile, region, client_flags(args))
 
 
-def session_from(profile: str | None, region: str | None) -> boto3.session.Session:
-    """A boto3 session for ``--profile`` / ``--region``; a missing profile is bad input."""
+def session_from(
+    profile: str | None, region: str | None, flags: ClientFlags | None = None
+) -> boto3.session.Session:
+    """A boto3 session for ``--profile`` / ``--region`` whose clients take ``flags``;
+    a missing profile is bad input."""
     try:
-        return boto3.session.Session(profile_name=profile, region_name=region)
+        if flags is None or flags == ClientFlags():
+            return boto3.session.Session(profile_name=profile, region_name=region)
+        return FlaggedSession(flags, profile_name=profile, region_name=region)
     except BotoCoreError as exc:
         raise InvalidInputError(str(exc)) from exc

@@ -17,6 +17,7 @@ from .options import (
     add_connection_options,
     add_destination_options,
     add_transfer_options,
+    client_flags,
     copy_config,
     extra_args,
     session_from,
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         engine = build_engine(
             copy_config(args),
-            session=session_from(args.profile, args.region),
+            session=session_from(args.profile, args.region, client_flags(args)),
             endpoint_url=args.endpoint_url,
             region=args.region,
             source_region=args.source_region,

@@ -24,6 +24,7 @@ from .cp import printer_for, sigterm_as_interrupt, wants_progress
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
 from .options import (
     add_copy_options,
+    client_flags,
     copy_config,
     extra_args,
     session_from,
@@ -137,7 +138,7 @@ def run_bulk(args: argparse.Namespace, kind: str) -> int:
     try:
         config = copy_config(args)
         dest_args = extra_args(args)
-        session = session_from(args.profile, args.region)
+        session = session_from(args.profile, args.region, client_flags(args))
         common: dict[str, Any] = {
             "source_session": source_session_from(args, session),
             "source_endpoint_url": args.source_endpoint_url,

@@ -1,14 +1,23 @@
-"""Flags scripts carry over from ``aws s3 cp``: --grants."""
+"""Flags scripts carry over from ``aws s3 cp``: --grants and the connection flags."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
 from s3xcopy.cli import main
-from s3xcopy.cli.options import add_copy_options, extra_args
+from s3xcopy.cli.options import (
+    ClientFlags,
+    FlaggedSession,
+    add_copy_options,
+    client_flags,
+    extra_args,
+    session_from,
+)
 from s3xcopy.errors import InvalidInputError
+from s3xcopy.wire import CrtTransport
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -58,3 +67,65 @@ def test_grants_before_the_uris_say_where_they_go(capsys: pytest.CaptureFixture[
 def test_acl_and_grants_are_refused_together() -> None:
     with pytest.raises(InvalidInputError, match="--acl cannot be combined with --grants"):
         extra_args(parse("--acl", "private", "--grants", "read=id=a"))
+
+
+def test_connection_flags_default_to_botocore_s_own() -> None:
+    assert client_flags(parse()) == ClientFlags()
+    assert type(session_from(None, "us-east-1", ClientFlags())) is not FlaggedSession
+
+
+def test_timeouts_as_aws_takes_them() -> None:
+    flags = client_flags(parse("--cli-connect-timeout", "5", "--cli-read-timeout", "0"))
+    assert flags == ClientFlags(None, {"connect_timeout": 5, "read_timeout": None})
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "soon"])
+def test_a_bad_timeout_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cp", "s3://src-b/k", "s3://dst-b/k", "--cli-read-timeout", value]) == 2
+    assert "expected whole seconds" in capsys.readouterr().err
+
+
+def test_tls_flags(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert client_flags(parse("--no-verify-ssl")).verify is False
+    assert client_flags(parse("--ca-bundle", str(bundle))).verify == str(bundle)
+    with pytest.raises(InvalidInputError, match="no such file"):
+        client_flags(parse("--ca-bundle", str(tmp_path / "missing.pem")))
+    with pytest.raises(InvalidInputError, match="cannot be combined"):
+        client_flags(parse("--no-verify-ssl", "--ca-bundle", str(bundle)))
+
+
+def test_every_client_of_a_flagged_session_takes_the_flags() -> None:
+    """S3 and STS alike (diagnosis asks STS), unless a client is given its own."""
+    flags = client_flags(parse("--no-verify-ssl", "--cli-connect-timeout", "7"))
+    session = session_from(None, "us-east-1", flags)
+    assert isinstance(session, FlaggedSession)
+    for service in ("s3", "sts"):
+        client = session.client(
+            service, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret"
+        )
+        assert client._endpoint.http_session._verify is False
+        assert client.meta.config.connect_timeout == 7
+        assert client.meta.config.read_timeout == 60  # not given: botocore's default
+    own = session.client(
+        "s3", verify=True, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret"
+    )
+    assert own._endpoint.http_session._verify is True
+
+
+@pytest.mark.parametrize(("read", "native"), [("0", False), ("5", True)])
+def test_no_read_limit_leaves_the_native_transport_to_botocore(read: str, native: bool) -> None:
+    """The lean sender's native HTTP waits a bounded time; "wait without limit" is botocore's."""
+    session = session_from(None, "us-east-1", client_flags(parse("--cli-read-timeout", read)))
+    client = session.client(
+        "s3", endpoint_url="http://127.0.0.1:9", aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+    )  # fmt: skip
+    transport = CrtTransport.for_client(client, client._endpoint.http_session)
+    assert (transport is not None) is native
+
+
+def test_a_missing_profile_stays_bad_input_with_flags() -> None:
+    with pytest.raises(InvalidInputError):
+        session_from("no-such-profile-s3xcopy", None, ClientFlags(verify=False))
