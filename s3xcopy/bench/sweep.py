@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AccessDeniedError
+from ..errors import AccessDeniedError, InvalidInputError, NotFoundError
 from ..findings import Finding
 from ..location import S3Location
 from ..units import format_size
@@ -165,7 +165,9 @@ def run_sweep(
 
     Repetitions are the outer loop, so drift on the endpoint spreads over every cell
     instead of landing on one. ``on_sample(sample, done, total)`` reports progress
-    (the CLI prints it; the library never does).
+    (the CLI prints it; the library never does). A failed copy is a sample, except bad
+    input (a missing source or bucket, an impossible setting): no cell could do better,
+    so it is raised at once instead of being met again in every cell.
     """
     if repeat < 1:
         raise ValueError("repeat must be >= 1")
@@ -180,6 +182,8 @@ def run_sweep(
             try:
                 outcome = copy(CopyRequest(source, dest, part_size, concurrency))
                 sample = Sample(part_size, concurrency, rep, dest, outcome=outcome)
+            except (InvalidInputError, NotFoundError):
+                raise
             except Exception as exc:  # a failed sample is data: the sweep goes on
                 sample = Sample(
                     part_size, concurrency, rep, dest, error=_one_line(exc),

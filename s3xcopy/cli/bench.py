@@ -10,6 +10,7 @@ Three forms share one parser, told apart by the first argument:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -25,11 +26,12 @@ from ..bench.costs import (
     copy_lower_bound,
     part_sizes,
 )
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, S3xCopyError
 from ..limits import MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE
 from ..location import S3Location
 from ..units import format_size, parse_size
-from .exitcodes import ExitCode
+from .exitcodes import ExitCode, exit_code_for
+from .options import add_endpoint_trust_options, client_flags, session_from
 from .parser import ArgumentParser, UsageError
 from .printers import finding_lines
 
@@ -98,6 +100,7 @@ def register(subparsers: argparse._SubParsersAction[ArgumentParser]) -> None:
     sweep.add_argument("--endpoint-url", metavar="URL", help="S3-compatible endpoint")
     sweep.add_argument("--profile", help="AWS profile for the copies")
     sweep.add_argument("--region", help="AWS Region for the copies")
+    add_endpoint_trust_options(sweep)
     sweep.add_argument("--plot", metavar="FILE", help="draw a PNG (needs the plot extra)")
     sweep.add_argument(
         "--vs-model",
@@ -337,9 +340,14 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise UsageError("--plot needs matplotlib: pip install 's3xcopy[plot]'")
     params = model_params(args) if args.vs_model else None
 
-    import boto3
-
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    for flag, path in (("--csv", args.csv), ("--plot", args.plot)):
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder is not None and not os.path.isdir(folder):
+            raise UsageError(f"{flag} {path}: no such directory {folder}")  # before the sweep
+    try:
+        session = session_from(args.profile, args.region, client_flags(args))
+    except InvalidInputError as exc:
+        raise UsageError(str(exc)) from None
     copy = sweep.engine_copy(session, endpoint_url=args.endpoint_url)
     cleanup = sweep.delete_object(session, endpoint_url=args.endpoint_url)
 
@@ -351,23 +359,31 @@ def _run_sweep(args: argparse.Namespace) -> int:
             line = f"{what}, run {sample.repeat}: failed: {sample.error}"
         print(line, file=sys.stderr, flush=True)
 
-    result = sweep.run_sweep(
-        str(source),
-        str(dest) if str(dest).endswith("/") else str(dest) + "/",
-        part_sizes=sizes,
-        concurrencies=concurrencies,
-        repeat=repeat,
-        copy=copy,
-        cleanup=cleanup,
-        on_sample=progress,
-    )
+    try:
+        result = sweep.run_sweep(
+            str(source),
+            str(dest) if str(dest).endswith("/") else str(dest) + "/",
+            part_sizes=sizes,
+            concurrencies=concurrencies,
+            repeat=repeat,
+            copy=copy,
+            cleanup=cleanup,
+            on_sample=progress,
+        )
+    except S3xCopyError as exc:  # bad input: every cell would meet it
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exit_code_for(exc))
     rows = result.rows(params)
     print(f"bench {result.source} (run {result.run_id}, {repeat} run(s) per cell)")
     print(sweep.format_table(rows))
-    if args.csv:
-        sweep.write_csv(rows, args.csv)
-    if args.plot:
-        sweep.plot(rows, args.plot, title=f"s3xcopy bench {result.source}")
+    try:
+        if args.csv:
+            sweep.write_csv(rows, args.csv)
+        if args.plot:
+            sweep.plot(rows, args.plot, title=f"s3xcopy bench {result.source}")
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return int(ExitCode.FAILED)
     for finding in result.findings:
         for line in finding_lines(finding):
             print(line, file=sys.stderr)

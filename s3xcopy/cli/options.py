@@ -116,21 +116,8 @@ def timeout_arg(text: str) -> int:
     return value
 
 
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection")
-    group.add_argument("--profile", help="AWS profile for the copy (default: boto3's chain)")
-    group.add_argument("--region", help="region of the destination bucket / the copy requests")
-    group.add_argument("--source-region", help="region of the source bucket, when it differs")
-    group.add_argument("--endpoint-url", help="S3-compatible endpoint (e.g. http://127.0.0.1:8333)")
-    group.add_argument(
-        "--source-profile", metavar="PROFILE",
-        help="AWS profile that reads the source (a second identity: lets s3xcopy stream a "
-        "copy the destination's identity may not read)",
-    )  # fmt: skip
-    group.add_argument(
-        "--source-endpoint-url", metavar="URL",
-        help="S3-compatible endpoint of the source, when it differs (the copy then streams)",
-    )  # fmt: skip
+def add_endpoint_trust_options(group: argparse._ArgumentGroup) -> None:
+    """``--no-verify-ssl``, ``--ca-bundle`` and ``--cli-*-timeout`` (see :func:`client_flags`)."""
     group.add_argument(
         "--no-verify-ssl", action="store_true",
         help="do not verify the endpoints' TLS certificates (as aws; a self-signed test server)",
@@ -147,6 +134,24 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--cli-read-timeout", type=timeout_arg, metavar="SECONDS",
         help="seconds to wait for an answer (default 60; 0 waits without limit, as aws)",
     )  # fmt: skip
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--profile", help="AWS profile for the copy (default: boto3's chain)")
+    group.add_argument("--region", help="region of the destination bucket / the copy requests")
+    group.add_argument("--source-region", help="region of the source bucket, when it differs")
+    group.add_argument("--endpoint-url", help="S3-compatible endpoint (e.g. http://127.0.0.1:8333)")
+    group.add_argument(
+        "--source-profile", metavar="PROFILE",
+        help="AWS profile that reads the source (a second identity: lets s3xcopy stream a "
+        "copy the destination's identity may not read)",
+    )  # fmt: skip
+    group.add_argument(
+        "--source-endpoint-url", metavar="URL",
+        help="S3-compatible endpoint of the source, when it differs (the copy then streams)",
+    )  # fmt: skip
+    add_endpoint_trust_options(group)
 
 
 def add_transfer_options(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -143,3 +145,83 @@ def sweep_plotting() -> bool:
     from s3xcopy.bench.sweep import plotting_available
 
     return plotting_available()
+
+
+@pytest.fixture
+def sweep_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """The model with a 10 MiB object in sweep-src and an empty sweep-dst; credentials set."""
+    from s3xcopy.bench import ModelServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "bench-fake"), ("AWS_SECRET_ACCESS_KEY", "fake"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    params = ModelParams(latency_ms=0, copy_rate_mbps=1e6, write_rps=0, read_rps=0)
+    with ModelServer(params) as model:
+        s3 = boto3.client("s3", **model.client_kwargs())
+        s3.create_bucket(Bucket="sweep-src")
+        s3.create_bucket(Bucket="sweep-dst")
+        model.seed("sweep-src", "data/obj.bin", 1, 10 * 2**20)
+        yield model, s3
+
+
+def sweep_argv(model: Any, source: str, dest: str, *extra: str) -> list[str]:
+    return ["bench", source, "--dest-prefix", dest, "--part-sizes", "5MB,8MB",
+            "--concurrency", "1,2", "--repeat", "2", "--endpoint-url", model.endpoint_url,
+            *extra]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("source", "dest", "message"),
+    [
+        ("s3://sweep-src/data/missing.bin", "s3://sweep-dst/tmp/", "source not found"),
+        ("s3://sweep-src/data/obj.bin", "s3://no-such-bucket-x/tmp/", "bucket does not exist"),
+    ],
+)
+def test_a_sweep_that_no_cell_could_run_is_bad_input(
+    sweep_model: tuple[Any, Any],
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    dest: str,
+    message: str,
+) -> None:
+    """Exit 2 with one line after the first copy, not eight failed copies and exit 1."""
+    model, _ = sweep_model
+    assert main(sweep_argv(model, source, dest)) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith("error: ")
+    assert message in line
+    assert captured.out == ""
+
+
+def test_output_files_are_checked_before_the_sweep(
+    sweep_model: tuple[Any, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    model, s3 = sweep_model
+    source, dest = "s3://sweep-src/data/obj.bin", "s3://sweep-dst/tmp/"
+    for flag in ("--csv", "--plot"):
+        missing = tmp_path / "no-such-dir" / "out.file"
+        assert main(sweep_argv(model, source, dest, flag, str(missing))) == 2
+        captured = capsys.readouterr()
+        assert f"{flag} {missing}: no such directory" in captured.err
+        assert captured.out == ""  # nothing was copied
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc: a directory where no file can be made")
+    # A file that cannot be made after all: the table is printed, then one line, exit 1.
+    assert main(sweep_argv(model, source, dest, "--csv", "/proc/s3xcopy-bench.csv")) == 1
+    captured = capsys.readouterr()
+    assert "concurrency" in captured.out
+    assert captured.err.splitlines()[-1].startswith("error: cannot write /proc/s3xcopy-bench.csv")
+    assert s3.list_objects_v2(Bucket="sweep-dst").get("KeyCount") == 0
+
+
+def test_a_missing_profile_is_bad_input(
+    sweep_model: tuple[Any, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model, _ = sweep_model
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    argv = sweep_argv(model, "s3://sweep-src/data/obj.bin", "s3://sweep-dst/tmp/")
+    assert main([*argv, "--profile", "no-such-profile-s3xcopy"]) == 2
+    assert "no-such-profile-s3xcopy" in capsys.readouterr().err

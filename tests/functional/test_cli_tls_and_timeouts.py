@@ -122,3 +122,18 @@ def test_read_timeout_as_aws_takes_it(
         assert s3.get_object(Bucket=dst, Key="waited")["Body"].read() == b"one.txt"
     finally:
         proxy.delays.pop("CopyObject", None)
+
+
+def test_bench_takes_the_trust_flags_too(
+    seaweed: SeaweedServer, tls: Any, buckets: tuple[str, str]
+) -> None:
+    proxy, cert = tls
+    src, dst = buckets
+    argv = ["bench", f"s3://{src}/one.txt", "--dest-prefix", f"s3://{dst}/bench/",
+            "--part-sizes", "5MB", "--concurrency", "1", "--repeat", "1"]  # fmt: skip
+    refused = s3xcopy(seaweed, proxy.endpoint_url, *argv)
+    assert refused.returncode == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr
+    trusted = s3xcopy(seaweed, proxy.endpoint_url, *argv, "--ca-bundle", str(cert))
+    assert trusted.returncode == 0, trusted.stderr
+    assert "1/1" in trusted.stdout
