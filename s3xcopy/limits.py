@@ -21,6 +21,9 @@ MAX_OBJECT_SIZE = MAX_PARTS * MAX_PART_SIZE
 MAX_INLINE_TAGGING_BYTES = 2 * KiB
 #: Most tags an object may carry.
 MAX_TAGS = 10
+#: Longest tag key and value, in Unicode characters (a key has at least one).
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
 
 #: aws s3 cp's defaults, which s3xcopy keeps as its own so scripts behave the same.
 DEFAULT_MULTIPART_THRESHOLD = 8 * MiB

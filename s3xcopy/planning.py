@@ -16,12 +16,14 @@ the rules for when to stream and its part layout are pure functions here too.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.utils
 from s3transfer.manager import TransferManager
 from s3transfer.utils import ChunksizeAdjuster
 
@@ -34,6 +36,8 @@ from .limits import (
     MAX_OBJECT_SIZE,
     MAX_PART_SIZE,
     MAX_PARTS,
+    MAX_TAG_KEY_LENGTH,
+    MAX_TAG_VALUE_LENGTH,
     MAX_TAGS,
     MIN_PART_SIZE,
     MiB,
@@ -387,6 +391,14 @@ def validate_extra_args(extra_args: Mapping[str, Any] | None) -> dict[str, Any]:
         raise InvalidInputError("Metadata must map strings to strings")
     if "Tagging" in args:
         parse_tagging(args["Tagging"])
+    expires = args.get("Expires")
+    if expires is not None and not isinstance(expires, dt.datetime):
+        try:
+            botocore.utils.parse_timestamp(expires)  # what botocore will make of it
+        except (ValueError, TypeError):
+            raise InvalidInputError(
+                f"Expires {expires!r} is not a timestamp (e.g. 2030-01-01T00:00:00Z)"
+            ) from None
     return args
 
 
@@ -399,6 +411,16 @@ def parse_tagging(tagging: object) -> tuple[tuple[str, str], ...]:
         raise InvalidInputError(f"{len(pairs)} tags given; S3 allows at most {MAX_TAGS}")
     if len({k for k, _ in pairs}) != len(pairs):
         raise InvalidInputError("Tagging repeats a tag key")
+    for key, value in pairs:
+        if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
+            raise InvalidInputError(
+                f"tag key {key!r}: S3 takes 1 to {MAX_TAG_KEY_LENGTH} characters"
+            )
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            raise InvalidInputError(
+                f"tag {key!r}: its value is {len(value)} characters; S3 takes at most "
+                f"{MAX_TAG_VALUE_LENGTH}"
+            )
     return pairs
 
 

@@ -21,7 +21,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from ..config import CopyConfig
 from ..errors import InvalidInputError
-from ..planning import parse_tagging
+from ..planning import validate_extra_args
 from ..units import parse_size
 
 STORAGE_CLASSES = (
@@ -316,8 +316,6 @@ def extra_args(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         if value is not None:
             result[key] = value
-    if "Tagging" in result:
-        parse_tagging(result["Tagging"])
     for field_name, grantees in getattr(args, "grants", None) or ():
         # The same permission twice grants both (S3 takes a comma-separated list).
         kept = result.get(field_name)
@@ -345,7 +343,7 @@ def extra_args(args: argparse.Namespace) -> dict[str, Any]:
             result[f"{prefix}SSECustomerKey"] = customer_key
     if "SSECustomerAlgorithm" in result and "ServerSideEncryption" in result:
         raise InvalidInputError("--sse-c cannot be combined with --sse / --sse-kms-key-id")
-    return result
+    return validate_extra_args(result)  # tags, Expires: one line before anything is sent
 
 
 @dataclass(frozen=True)

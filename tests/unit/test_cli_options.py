@@ -129,3 +129,22 @@ def test_no_read_limit_leaves_the_native_transport_to_botocore(read: str, native
 def test_a_missing_profile_stays_bad_input_with_flags() -> None:
     with pytest.raises(InvalidInputError):
         session_from("no-such-profile-s3xcopy", None, ClientFlags(verify=False))
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--expires", "notadate"], "error: Expires 'notadate' is not a timestamp"),
+        (["--tagging", "a=b&=c"], "error: tag key ''"),
+    ],
+)
+@pytest.mark.parametrize("recursive", [[], ["--recursive"]])
+def test_bad_destination_settings_are_one_line_before_any_request(
+    flags: list[str], message: str, recursive: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No endpoint answers here: the line comes from the flags alone."""
+    source = "s3://src-b/dir/" if recursive else "s3://src-b/key"
+    argv = ["cp", *recursive, source, "s3://dst-b/dir/", *flags]
+    assert main([*argv, "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(message)

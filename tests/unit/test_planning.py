@@ -157,11 +157,31 @@ def test_resolve_dest_refuses(source: str, dest: str, reason: str) -> None:
         ({"Metadata": {"a": 1}}, "strings to strings"),
         ({"Tagging": "&".join(f"k{i}=v" for i in range(11))}, "at most 10"),
         ({"Tagging": "a=1&a=2"}, "repeats"),
+        ({"Tagging": "a=b&&=c"}, "tag key '': S3 takes 1 to 128"),
+        ({"Tagging": "k" * 129 + "=v"}, "1 to 128 characters"),
+        ({"Tagging": "k=" + "v" * 257}, "257 characters; S3 takes at most 256"),
+        ({"Expires": "notadate"}, "not a timestamp"),
+        ({"Expires": ""}, "not a timestamp"),
     ],
 )
 def test_extra_args_refused(extra: dict[str, Any], reason: str) -> None:
     with pytest.raises(InvalidInputError, match=reason):
         validate_extra_args(extra)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Tagging": "k" * 128 + "=" + "v" * 256},
+        {"Tagging": "empty-value="},
+        {"Tagging": "caf%C3%A9=%E2%9C%93"},  # characters, not bytes, are counted
+        {"Expires": "2030-01-01T00:00:00Z"},
+        {"Expires": "Wed, 21 Oct 2015 07:28:00 GMT"},
+        {"Expires": dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)},
+    ],
+)
+def test_extra_args_at_s3s_limits_are_taken(extra: dict[str, Any]) -> None:
+    assert validate_extra_args(extra) == extra
 
 
 def test_self_copy_without_changes_is_refused() -> None:
