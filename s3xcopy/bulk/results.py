@@ -12,6 +12,8 @@ from ..results import CopyResult
 Action = Literal["copy", "delete"]
 #: ``dryrun``: would have been done; ``interrupted``: not finished because the run was stopped.
 Status = Literal["copied", "deleted", "skipped", "failed", "dryrun", "interrupted"]
+#: The reason of an object skipped because its storage class is archived (S3 cannot copy it).
+ARCHIVED = "archived"
 
 
 @dataclass(frozen=True)

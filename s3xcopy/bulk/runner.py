@@ -49,7 +49,7 @@ from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
 from .filters import Filters
 from .listing import ListedObject, list_objects, merge, relative
-from .results import BulkSummary, ObjectOutcome
+from .results import ARCHIVED, BulkSummary, ObjectOutcome
 
 #: Tasks waiting for a worker, per worker: enough to keep them busy, few enough to stay small.
 QUEUE_PER_WORKER = 2
@@ -432,7 +432,7 @@ class BulkRun(Iterator[ObjectOutcome]):
         )
         self._emit(
             ObjectOutcome(
-                "copy", "skipped", source_uri, dest_uri, item.size, "archived", warning=warning
+                "copy", "skipped", source_uri, dest_uri, item.size, ARCHIVED, warning=warning
             )
         )
         return True

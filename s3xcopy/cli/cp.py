@@ -82,6 +82,7 @@ def printer_for(args: argparse.Namespace) -> Printer:
         json_lines=args.json,
         quiet=args.quiet,
         only_errors=args.only_show_errors,
+        archive_warnings=not getattr(args, "ignore_glacier_warnings", False),
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TextIO
 
-from ..bulk.results import BulkSummary, ObjectOutcome
+from ..bulk.results import ARCHIVED, BulkSummary, ObjectOutcome
 from ..errors import S3xCopyError
 from ..events import CopyFailed, CopyPlanned, CopySucceeded, Event
 from ..findings import Finding
@@ -52,12 +52,15 @@ class Printer:
         json_lines: bool = False,
         quiet: bool = False,
         only_errors: bool = False,
+        archive_warnings: bool = True,
         out: TextIO | None = None,
         err: TextIO | None = None,
     ) -> None:
         self.json_lines = json_lines
         self.quiet = quiet
         self.only_errors = only_errors
+        #: False: an archived object is skipped without its warning (--ignore-glacier-warnings).
+        self.archive_warnings = archive_warnings
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.plans: dict[tuple[str, str], CopyPlan] = {}
@@ -193,8 +196,14 @@ class Printer:
             if not self.quiet:
                 self._line(self.err, f"{verb} failed: {target} {outcome.error}")
             self.findings(outcome.error.findings)
-        if outcome.warning and not self.quiet:
+        if self._warns(outcome):
             self._line(self.err, f"warning: {outcome.warning}")
+
+    def _warns(self, outcome: ObjectOutcome) -> bool:
+        """The outcome's warning is to be shown (JSON records carry it under the same rule)."""
+        if not outcome.warning or (outcome.reason == ARCHIVED and not self.archive_warnings):
+            return False
+        return self.json_lines or not self.quiet
 
     def outcome_record(self, outcome: ObjectOutcome) -> dict[str, Any]:
         """The JSON line of one object of a bulk run (``copied`` as for a single cp)."""
@@ -214,7 +223,7 @@ class Printer:
             "size": outcome.size,
             "reason": outcome.reason,
         }
-        if outcome.warning:
+        if self._warns(outcome):
             record["warning"] = outcome.warning
         return record
 

@@ -76,6 +76,11 @@ def add_bulk_options(parser: argparse.ArgumentParser, *, sync: bool) -> None:
         action="store_true",
         help="copy GLACIER / DEEP_ARCHIVE objects too (they must be restored)",
     )
+    group.add_argument(
+        "--ignore-glacier-warnings",
+        action="store_true",
+        help="skip GLACIER / DEEP_ARCHIVE objects without a warning each (as aws s3)",
+    )
     if not sync:
         return
     group.add_argument(

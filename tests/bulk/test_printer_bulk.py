@@ -250,3 +250,17 @@ def test_lines_are_written_with_the_bar_lifted_off() -> None:
     text = screen.getvalue()
     assert f"copy: {A} to {B}\n" in text  # whole, on a line of its own
     assert "copy failed: " in text
+
+
+def test_archived_warnings_can_be_left_out_and_only_they() -> None:
+    """--ignore-glacier-warnings: the skip stays (JSON says why), its warning goes."""
+    quiet_archive = {"archive_warnings": False}
+    assert printed(OUTCOMES["archived"], **quiet_archive) == ("", "")
+    other = ObjectOutcome("copy", "copied", A, B, 5, "listed", result=RESULT, warning="cleanup")
+    assert printed(other, **quiet_archive)[1] == "warning: cleanup\n"
+    out, _ = printed(OUTCOMES["archived"], json_lines=True, **quiet_archive)
+    record = json.loads(out)
+    assert (record["event"], record["reason"]) == ("skipped", "archived")
+    assert "warning" not in record
+    out, _ = printed(OUTCOMES["archived"], json_lines=True)
+    assert json.loads(out)["warning"] == "Skipping s3://src/p/a.txt: GLACIER"

@@ -1,4 +1,5 @@
-"""``cp --grants`` as aws s3 cp takes it: the grants land on the copy by both paths (moto)."""
+"""aws s3 flags scripts carry over, end to end on moto with the CLI in process: ``--grants``
+(the grants land on the copy by both paths) and ``--ignore-glacier-warnings``."""
 
 from __future__ import annotations
 
@@ -54,3 +55,16 @@ def test_grants_land_on_the_copy_whatever_the_path(s3: Any, key: str) -> None:
         ("FULL_CONTROL", "owner-canonical-id"),
         ("READ_ACP", "auditor"),
     }
+
+
+@pytest.mark.parametrize("ignore", [False, True])
+def test_ignore_glacier_warnings(s3: Any, capsys: pytest.CaptureFixture[str], ignore: bool) -> None:
+    s3.put_object(Bucket="grants-src", Key="cold/old.bin", Body=b"x", StorageClass="GLACIER")
+    s3.put_object(Bucket="grants-src", Key="cold/new.bin", Body=b"y")
+    argv = ["cp", "--recursive", "s3://grants-src/cold/", "s3://grants-dst/cold/"]
+    assert main(argv + ["--ignore-glacier-warnings"] * ignore) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "copy: s3://grants-src/cold/new.bin to s3://grants-dst/cold/new.bin\n"
+    warned = "warning: Skipping s3://grants-src/cold/old.bin: object is of storage class GLACIER"
+    assert (warned in captured.err) is not ignore
+    assert "Contents" not in s3.list_objects_v2(Bucket="grants-dst", Prefix="cold/old.bin")
