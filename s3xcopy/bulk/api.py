@@ -26,7 +26,7 @@ from ..planning import validate_extra_args
 from ..throttle import AdaptiveGate
 from .compare import SYNC_MODES, SyncMode
 from .filters import Filters, Rule
-from .listing import check_prefixes, dir_prefix
+from .listing import PAGE_SIZE, check_prefixes, dir_prefix
 from .runner import BulkJob, BulkRun
 
 PathLike = str | os.PathLike[str]
@@ -43,6 +43,7 @@ def copy_prefix(
     journal: PathLike | None = None,
     dryrun: bool = False,
     force_glacier_transfer: bool = False,
+    page_size: int = PAGE_SIZE,
     endpoint_url: str | None = None,
     region: str | None = None,
     source_session: boto3.session.Session | None = None,
@@ -57,7 +58,7 @@ def copy_prefix(
 
     ``filters``: ``[("exclude", "*"), ("include", "*.csv")]``, aws s3's order rules.
     ``journal``: an SQLite file recording progress; the same call again skips what is
-    done and resumes open multipart uploads. ``config.max_concurrency`` is the budget
+    done and resumes open multipart uploads. ``page_size``: keys per listing request. ``config.max_concurrency`` is the budget
     of requests in flight for the whole run. ``dryrun`` lists and reports, copies nothing.
 
     >>> with copy_prefix("s3://src/logs/", "s3://dst/logs/") as run:  # doctest: +SKIP
@@ -68,6 +69,7 @@ def copy_prefix(
     return _start(
         "cp", source, dest, config, session, extra_args, filters, journal, dryrun,
         delete=False, mode="default", force_glacier_transfer=force_glacier_transfer,
+        page_size=page_size,
         endpoint_url=endpoint_url, region=region, source_session=source_session,
         source_region=source_region, source_endpoint_url=source_endpoint_url,
         listener=listener, cancel=cancel, gate=gate,
@@ -87,6 +89,7 @@ def sync_prefix(
     journal: PathLike | None = None,
     dryrun: bool = False,
     force_glacier_transfer: bool = False,
+    page_size: int = PAGE_SIZE,
     endpoint_url: str | None = None,
     region: str | None = None,
     source_session: boto3.session.Session | None = None,
@@ -110,6 +113,7 @@ def sync_prefix(
     return _start(
         "sync", source, dest, config, session, extra_args, filters, journal, dryrun,
         delete=delete, mode=compare, force_glacier_transfer=force_glacier_transfer,
+        page_size=page_size,
         endpoint_url=endpoint_url, region=region, source_session=source_session,
         source_region=source_region, source_endpoint_url=source_endpoint_url,
         listener=listener, cancel=cancel, gate=gate,
@@ -128,6 +132,7 @@ def plan_job(
     delete: bool = False,
     mode: SyncMode = "default",
     force_glacier_transfer: bool = False,
+    page_size: int = PAGE_SIZE,
 ) -> BulkJob:
     """Validate a bulk run's inputs into a BulkJob (pure: no request is sent)."""
     source_location = source if isinstance(source, S3Location) else S3Location.parse(source)
@@ -137,6 +142,8 @@ def plan_job(
     args = validate_extra_args(extra_args)
     if "CopySourceIfMatch" in args:
         raise InvalidInputError("CopySourceIfMatch names one object; it cannot apply to a prefix")
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise InvalidInputError(f"page size must be a whole number >= 1, not {page_size!r}")
     return BulkJob(
         kind=kind,
         source=source_location,
@@ -152,6 +159,7 @@ def plan_job(
         delete=delete,
         mode=mode,
         force_glacier_transfer=force_glacier_transfer,
+        page_size=page_size,
     )
 
 
@@ -169,6 +177,7 @@ def _start(
     delete: bool,
     mode: SyncMode,
     force_glacier_transfer: bool,
+    page_size: int,
     endpoint_url: str | None,
     region: str | None,
     source_session: boto3.session.Session | None,
@@ -181,6 +190,7 @@ def _start(
     job = plan_job(
         kind, source, dest, config, extra_args, filters,
         dryrun=dryrun, delete=delete, mode=mode, force_glacier_transfer=force_glacier_transfer,
+        page_size=page_size,
     )  # fmt: skip
     cancel = cancel or threading.Event()
     if gate is None:

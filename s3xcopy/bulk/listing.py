@@ -104,12 +104,18 @@ def check_prefixes(source: S3Location, dest: S3Location, *, delete: bool) -> Non
 
 
 def list_objects(
-    call: Call, bucket: str, prefix: str, extra: Mapping[str, Any] | None = None
+    call: Call,
+    bucket: str,
+    prefix: str,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    page_size: int = PAGE_SIZE,
 ) -> Iterator[ListedObject]:
-    """Every object under ``prefix``, page by page, through ``call`` (retries, gate)."""
+    """Every object under ``prefix``, ``page_size`` keys a request, through ``call``
+    (retries, gate)."""
     token: str | None = None
     while True:
-        args: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": PAGE_SIZE}
+        args: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": page_size}
         args.update(extra or {})
         if token:
             args["ContinuationToken"] = token

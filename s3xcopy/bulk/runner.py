@@ -48,7 +48,7 @@ from ..planning import dest_bucket_args, source_list_args, source_read_args
 from ..throttle import AdaptiveGate
 from .compare import SyncMode, Verdict, by_checksum, decide
 from .filters import Filters
-from .listing import ListedObject, list_objects, merge, relative
+from .listing import PAGE_SIZE, ListedObject, list_objects, merge, relative
 from .results import ARCHIVED, BulkSummary, ObjectOutcome
 
 #: Tasks waiting for a worker, per worker: enough to keep them busy, few enough to stay small.
@@ -96,6 +96,8 @@ class BulkJob:
     delete: bool = False
     mode: SyncMode = "default"
     force_glacier_transfer: bool = False
+    #: Keys per listing request (MaxKeys; S3 answers at most 1,000).
+    page_size: int = PAGE_SIZE
 
     def source_uri(self, key: str) -> str:
         return f"s3://{self.source.bucket}/{key}"
@@ -349,7 +351,9 @@ class BulkRun(Iterator[ObjectOutcome]):
             bucket, prefix, call = job.dest.bucket, job.dest_prefix, self.engine.dest
             extra = job.dest_args()
         items = relative(
-            list_objects(call, bucket, prefix, extra), prefix, f"s3://{bucket}/{prefix}"
+            list_objects(call, bucket, prefix, extra, page_size=job.page_size),
+            prefix,
+            f"s3://{bucket}/{prefix}",
         )
         try:
             for rel, item in items:

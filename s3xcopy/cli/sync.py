@@ -77,6 +77,10 @@ def add_bulk_options(parser: argparse.ArgumentParser, *, sync: bool) -> None:
         help="copy GLACIER / DEEP_ARCHIVE objects too (they must be restored)",
     )
     group.add_argument(
+        "--page-size", type=int, metavar="N",
+        help="keys per listing request (default 1000, S3's most; as aws s3)",
+    )  # fmt: skip
+    group.add_argument(
         "--ignore-glacier-warnings",
         action="store_true",
         help="skip GLACIER / DEEP_ARCHIVE objects without a warning each (as aws s3)",
@@ -151,6 +155,7 @@ def run_bulk(args: argparse.Namespace, kind: str) -> int:
             "journal": args.journal,
             "dryrun": args.dryrun,
             "force_glacier_transfer": args.force_glacier_transfer,
+            **({"page_size": args.page_size} if args.page_size is not None else {}),
             "endpoint_url": args.endpoint_url,
             "region": args.region,
             "source_region": args.source_region,

@@ -268,3 +268,25 @@ def test_a_terminal_gets_a_progress_bar_and_the_lines_stay_whole(
     else:
         assert "objects:" not in screen
     assert "summary: copied 4 objects" in screen
+
+
+def test_page_size_sets_the_keys_per_listing_request(
+    buckets: tuple[Any, str, str], run_cli: CliRunner, proxy: FaultProxy
+) -> None:
+    """4 source keys at 3 a page: 2 listing requests; sync lists the destination the same way."""
+    client, source, dest = buckets
+    done = run_cli(
+        "cp", "--recursive", f"s3://{source}/p/", f"s3://{dest}/q/", "--page-size", "3",
+        endpoint=proxy.endpoint_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(proxy.requests("ListObjectsV2")) == 2
+    assert len(list_keys(client, dest, "q/")) == 4
+    proxy.reset()
+    done = run_cli(
+        "sync", f"s3://{source}/p/", f"s3://{dest}/q/", "--page-size", "3",
+        endpoint=proxy.endpoint_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(proxy.requests("ListObjectsV2")) == 4  # source and destination, 2 pages each
+    assert "skipped 4" in done.stderr

@@ -65,6 +65,10 @@ def test_plan_job_maps_prefixes_and_refuses_bad_input() -> None:
         plan_job("cp", "s3://src/p/", "s3://dst/", extra_args={"Bogus": 1})
     with pytest.raises(InvalidInputError, match="one object"):
         plan_job("cp", "s3://src/p/", "s3://dst/", extra_args={"CopySourceIfMatch": '"x"'})
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(InvalidInputError, match="page size"):
+            plan_job("cp", "s3://src/p/", "s3://dst/", page_size=bad)  # type: ignore[arg-type]
+    assert plan_job("cp", "s3://src/p/", "s3://dst/", page_size=5).page_size == 5
 
 
 class PagedLister:
