@@ -58,8 +58,9 @@ def copy_prefix(
 
     ``filters``: ``[("exclude", "*"), ("include", "*.csv")]``, aws s3's order rules.
     ``journal``: an SQLite file recording progress; the same call again skips what is
-    done and resumes open multipart uploads. ``page_size``: keys per listing request. ``config.max_concurrency`` is the budget
-    of requests in flight for the whole run. ``dryrun`` lists and reports, copies nothing.
+    done and resumes open multipart uploads. ``page_size``: keys per listing request.
+    ``config.max_concurrency`` is the budget of requests in flight for the whole run.
+    ``dryrun`` lists and reports, copies nothing.
 
     >>> with copy_prefix("s3://src/logs/", "s3://dst/logs/") as run:  # doctest: +SKIP
     ...     for outcome in run:
