@@ -4,7 +4,8 @@ Reads a lab scenario (or separate policy files), checks the single (CopyObject)
 and the multipart (UploadPartCopy) path with the policy engine, and prints each
 needed permission, allowed or not, and for each missing grant the action,
 resource, policy kind, account and the statement to add. Exit 0 when both paths
-are clear, 3 when not, 2 on bad input. No network.
+are clear (or the one the size allows), 3 when not, 2 on bad input (a size no S3
+object can have, too). No network.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from ..findings import Finding
 from ..lab.scenario import load_scenario
-from ..limits import DEFAULT_MULTIPART_THRESHOLD
+from ..limits import DEFAULT_MULTIPART_THRESHOLD, MAX_OBJECT_SIZE
 from ..location import S3Location
 from ..policy import (
     BucketInfo,
@@ -57,7 +58,7 @@ def register(subparsers: Any) -> None:
         help="offline: which permissions a copy needs, which are missing, what to add",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="exit codes: 0 both paths clear, 3 a path is denied, 2 bad input",
+        epilog="exit codes: 0 every path the size allows is clear, 3 a path is denied, 2 bad input",
     )
     parser.add_argument("source", metavar="SOURCE", help="s3://bucket/key[?versionId=...]")
     parser.add_argument("dest", metavar="DEST", help="s3://bucket/key")
@@ -232,6 +233,11 @@ def _analysis(args: argparse.Namespace) -> CopyAnalysis:
         threshold = parse_size(args.multipart_threshold)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
+    if size > MAX_OBJECT_SIZE:
+        raise InvalidInputError(
+            f"--size {format_size(size)} is above S3's largest object "
+            f"({format_size(MAX_OBJECT_SIZE)}): no copy can make it"
+        )
     if args.scenario:
         scenario = load_scenario(args.scenario)
         if args.principal:
@@ -326,7 +332,12 @@ def render_text(analysis: CopyAnalysis, verbose: bool = False) -> str:
         lines.append("")
     findings = analysis.findings
     if not findings:
-        lines.append("nothing is missing: both paths are clear")
+        possible = [p.strategy for p in analysis.paths if p.possible]
+        lines.append(
+            "nothing is missing: both paths are clear"
+            if len(possible) == len(analysis.paths)
+            else f"nothing is missing: the {possible[0]} path is clear (the only one possible)"
+        )
         return "\n".join(lines)
     lines.append(f"missing grants: {len(findings)}")
     for number, finding in enumerate(findings, 1):

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from ..findings import Finding
 from ..limits import DEFAULT_MULTIPART_THRESHOLD, MAX_COPY_OBJECT_SIZE, MAX_OBJECT_SIZE
 from ..location import S3Location
+from ..units import format_size
 from .advice import findings_for_operation
 from .context import Network
 from .model import Encryption, World
@@ -269,13 +270,13 @@ def analyze_copy(
     reasons: dict[Strategy, str | None] = {
         "single": None
         if single_possible
-        else f"CopyObject takes at most {MAX_COPY_OBJECT_SIZE} bytes",
+        else f"CopyObject takes at most {format_size(MAX_COPY_OBJECT_SIZE)}",
         "multipart": None
         if multipart_possible
         else (
             "an empty object cannot be copied in parts"
             if spec.size <= 0
-            else "larger than 48.8 TiB"
+            else f"larger than {format_size(MAX_OBJECT_SIZE)}"
         ),
     }
     reports: dict[Strategy, PathReport] = {}

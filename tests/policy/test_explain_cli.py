@@ -74,6 +74,24 @@ def test_fixed_scenario_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "nothing is missing: both paths are clear" in out
 
 
+@pytest.mark.parametrize(
+    ("size", "impossible", "verdict"),
+    [
+        ("6GiB", "single path (HeadObject + CopyObject): not possible: CopyObject takes at "
+         "most 5.0 GiB", "nothing is missing: the multipart path is clear (the only one possible)"),
+        ("0", "not possible: an empty object cannot be copied in parts",
+         "nothing is missing: the single path is clear (the only one possible)"),
+    ],
+)  # fmt: skip
+def test_a_path_the_size_rules_out_is_not_called_clear(
+    capsys: pytest.CaptureFixture[str], size: str, impossible: str, verdict: str
+) -> None:
+    code, out, _ = run(capsys, *COPY, "--scenario", "original-fixed", "--size", size)
+    assert code == 0
+    assert impossible in out
+    assert out.rstrip().endswith(verdict)
+
+
 def test_verbose_says_which_statement_allowed(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, *COPY, "--scenario", "original", "--size", "64MiB", "-v")
     assert "and statement 'Enable IAM User Permissions' (#1) of key-policy" in out
@@ -148,6 +166,10 @@ def test_separate_policy_files_give_the_same_answer(
         (
             ["s3://cp-src/k", "s3://cp-dst/k", "--scenario", "original"],
             "the following arguments are required: --size",
+        ),
+        (
+            ["s3://cp-src/k", "s3://cp-dst/k", "--scenario", "original", "--size", "100TiB"],
+            "--size 100.0 TiB is above S3's largest object (48.8 TiB): no copy can make it",
         ),
     ],
 )
