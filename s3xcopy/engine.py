@@ -193,6 +193,8 @@ class CopyEngine:
         self._obstacle = (
             None if source is None or dest is None else server_side_obstacle(source, dest)
         )
+        #: The source is read from AWS S3 (whose ETag rules a stream relies on).
+        self.source_on_aws = source is not None and source.is_aws
         #: Preflight contexts (see preflight_context) a canary found clear: a bulk run
         #: probes once per context, not once per object. Denials are never shared.
         self._preflight_clear: set[tuple[Any, ...]] = set()
@@ -746,7 +748,7 @@ class CopyEngine:
             )  # fmt: skip
             written = answer
         elif plan.strategy == "stream":
-            copier = StreamCopier(self, plan, facts)
+            copier = StreamCopier(self, plan, facts, every_part_read=resume is None)
             if plan.part_size is None:
                 answer = copier.put()
                 self._emit(BytesCopied(str(plan.source), str(plan.dest), 1, plan.size))

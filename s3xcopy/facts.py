@@ -90,6 +90,26 @@ def etag_proves_copy(source_etag: str, answer: Mapping[str, Any]) -> bool:
     )
 
 
+def content_md5(facts: SourceFacts, *, on_aws: bool) -> str | None:
+    """The MD5 (hex) of the source's bytes that its ETag states, or None when it states none.
+
+    AWS documents that an object written in one piece, in plain text or with SSE-S3, has
+    the MD5 of its bytes as its ETag; a multipart ETag (``...-N``), SSE-KMS's and SSE-C's
+    do not. Other S3 servers may give an encrypted object another ETag, so away from AWS
+    only an object without server-side encryption counts.
+    """
+    etag = facts.etag.strip('"')
+    sse = facts.server_side_encryption
+    if (
+        _MD5_HEX.fullmatch(etag) is None
+        or facts.sse_customer_algorithm
+        or sse in OPAQUE_ETAG_ENCRYPTION
+        or (sse and not on_aws)
+    ):
+        return None
+    return etag.lower()
+
+
 @dataclass(frozen=True)
 class SourceFacts:
     """Everything the planner needs to know about the source object."""

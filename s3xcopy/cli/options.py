@@ -176,7 +176,7 @@ def add_transfer_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     group.add_argument(
         "--no-verify", action="store_true",
-        help="skip the size/checksum comparison after the copy",
+        help="skip the size/checksum comparison after the copy (and a stream's ETag check)",
     )  # fmt: skip
     group.add_argument(
         "--no-fallback", action="store_true",

@@ -19,6 +19,7 @@ constant (``benchmarks/stream_memory.py``).
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import threading
 from collections.abc import Callable, Mapping
@@ -28,7 +29,7 @@ from botocore.exceptions import IncompleteReadError
 
 from ..calls import Caller
 from ..errors import CopyInterruptedError, S3xCopyError, VerificationError
-from ..facts import Checksum, SourceFacts
+from ..facts import Checksum, SourceFacts, content_md5
 from ..planning import CopyPlan, PartRange
 from . import checksums
 
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 
 PartEntry = dict[str, Any]
 
+
+#: Seconds a part waiting its turn to be hashed sleeps between looks at a stopped copy.
+WAIT_SECONDS = 0.2
+#: What a part's bytes are held in (a map, or bytes for an empty or unsized answer).
+Buffer = mmap.mmap | bytes
 
 #: Bytes moved from a response into a part's map per read: small enough to stay off the
 #: part-sized allocations the maps replace, large enough to cost few calls.
@@ -106,6 +112,37 @@ class StreamCaller(Caller):
         return super()._send_once(send_and_read, operation, bucket, key, kwargs)
 
 
+class OrderedMd5:
+    """The MD5 of parts fed in any order by parallel tasks, hashed in part order.
+
+    MD5 does not combine as the CRCs do, so a part waits (its map kept, which
+    ``max_concurrency`` already bounds) until the part before it is hashed. Parts are
+    started in order, so the one waited for is always running. A copy that is stopped
+    releases every waiting part.
+    """
+
+    def __init__(self, parts: int) -> None:
+        self._digest = hashlib.md5(usedforsecurity=False)
+        self._next = 1
+        self._parts = parts
+        self._turn = threading.Condition()
+
+    def feed(self, number: int, data: Buffer, stop: Callable[[], bool]) -> None:
+        """Hash part ``number`` once parts 1 .. number-1 are; raise if the copy stops first."""
+        with self._turn:
+            while self._next != number:
+                if stop():
+                    raise CopyInterruptedError("copy stopped while parts were hashed in order")
+                self._turn.wait(WAIT_SECONDS)
+            self._digest.update(data)
+            self._next += 1
+            self._turn.notify_all()
+
+    def hexdigest(self) -> str | None:
+        """The MD5 of the whole object; None until every part is hashed."""
+        return self._digest.hexdigest() if self._next > self._parts else None
+
+
 def source_checksum_to_match(facts: SourceFacts) -> Checksum | None:
     """The source's checksum when the streamed bytes can be checked against it, else None."""
     checksum = facts.checksum
@@ -122,7 +159,16 @@ def source_checksum_to_match(facts: SourceFacts) -> Checksum | None:
 class StreamCopier:
     """Streams one planned object: part work for the engine's multipart run, or one PutObject."""
 
-    def __init__(self, engine: CopyEngine, plan: CopyPlan, facts: SourceFacts) -> None:
+    def __init__(
+        self,
+        engine: CopyEngine,
+        plan: CopyPlan,
+        facts: SourceFacts,
+        *,
+        every_part_read: bool = True,
+    ) -> None:
+        """``every_part_read``: this run reads every part (no upload is resumed), so the
+        bytes read can be hashed in order when the source's ETag is their MD5."""
         if plan.checksum_algorithm is None:
             raise S3xCopyError(f"plan for {plan.dest} has no stream checksum algorithm")
         self.engine = engine
@@ -135,6 +181,18 @@ class StreamCopier:
         if self.source_checksum is not None:
             wanted.add(self.source_checksum.algorithm)
         self.sums = checksums.PartChecksums(wanted)
+        # Without a full-object checksum at the source, its ETag may still be the MD5 of
+        # its bytes: then what was read is checked against it too (--no-verify skips it).
+        self.source_md5 = (
+            content_md5(facts, on_aws=engine.source_on_aws)
+            if self.source_checksum is None and engine.config.verify
+            else None
+        )
+        self.md5 = (
+            OrderedMd5(plan.part_count)
+            if self.source_md5 is not None and every_part_read and plan.part_size is not None
+            else None
+        )
         self.reader = StreamCaller(
             engine.source.client, engine.source.policy, listener=engine.source.listener,
             gate=engine.source.gate, cancel=engine.source.cancel,
@@ -182,6 +240,8 @@ class StreamCopier:
             raise CopyInterruptedError(f"copy of {plan.source} was interrupted")
         data = self.read(part, abandon)
         try:
+            if self.md5 is not None:
+                self.md5.feed(part.number, data, lambda: self._stopped(abandon))
             crc = self.sums.add(part.number, data)[self.algorithm]
             value = checksums.encode(self.algorithm, crc)
             request: dict[str, Any] = {
@@ -223,6 +283,8 @@ class StreamCopier:
                 value = self.sums.full(self.algorithm, [part.number])
                 entry[self.field] = checksums.encode(self.algorithm, value)
         self.check_source(numbers)
+        if self.md5 is not None:
+            self.check_md5(self.md5.hexdigest())
         full = self.sums.full(self.algorithm, numbers)
         return {
             self.field: checksums.encode(self.algorithm, full),
@@ -244,6 +306,22 @@ class StreamCopier:
                 code="ChecksumMismatch",
             )
 
+    def check_md5(self, got: str | None) -> None:
+        """Compare the MD5 of the bytes read with the source's ETag (when it is their MD5)."""
+        expected = self.source_md5
+        if expected is None or got is None or got == expected:
+            return
+        raise VerificationError(
+            f"the bytes read from {self.plan.source} have MD5 {got}, not the source's ETag "
+            f"{expected}: corrupted in transit; nothing was written (if this server's ETags "
+            "are not MD5s of the bytes, --no-verify skips this check)",
+            operation="GetObject",
+            code="ChecksumMismatch",
+        )
+
+    def _stopped(self, abandon: threading.Event) -> bool:
+        return abandon.is_set() or self.engine.cancel.is_set()
+
     # --- small objects: one PutObject ---------------------------------------------------
 
     def put(self) -> dict[str, Any]:
@@ -253,6 +331,8 @@ class StreamCopier:
         try:
             self.sums.add(1, data)
             self.check_source([1])
+            if self.source_md5 is not None:
+                self.check_md5(hashlib.md5(data, usedforsecurity=False).hexdigest())
             value = checksums.encode(self.algorithm, self.sums.full(self.algorithm, [1]))
             request: dict[str, Any] = {**plan.requests.put_object, "Body": data, self.field: value}
             answer = self.writer("PutObject", **request)

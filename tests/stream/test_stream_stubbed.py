@@ -9,6 +9,8 @@ the attempt, resume, and the switch to streaming when the destination may not re
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -38,7 +40,9 @@ from s3xcopy.stream import checksums
 
 SRC = S3Location("src-bucket", "in/data.bin")
 DST = S3Location("dst-bucket", "out/data.bin")
-ETAG = '"1b2cf535f27731c974343645a3985328"'
+#: The source's ETag: a multipart upload's, which is not the MD5 of the bytes, so only CRCs
+#: check them here; the tests of the MD5 check give the harness a plain MD5 ETag.
+ETAG = '"1b2cf535f27731c974343645a3985328-3"'
 PART = 5 * MiB
 DATA = bytes(range(256)) * (12 * MiB // 256)  # 12 MiB: parts of 5, 5 and 2 MiB
 CONFIG = CopyConfig(multipart_threshold=8 * MiB, part_size=PART, max_concurrency=1, stream="always")
@@ -95,7 +99,9 @@ class Harness:
         *,
         source_identity: bool = True,
         source_endpoint: str | None = None,
+        etag: str = ETAG,
     ) -> None:
+        self.etag = etag
         self.dest = client()
         self.source = client(source_endpoint)
         self.dest_stub = Stubber(self.dest)
@@ -129,7 +135,7 @@ class Harness:
     def head(self, data: bytes = DATA, **extra: Any) -> None:
         self.source_stub.add_response(
             "head_object",
-            {"ContentLength": len(data), "ETag": ETAG, **extra},
+            {"ContentLength": len(data), "ETag": self.etag, **extra},
             {
                 "Bucket": "src-bucket",
                 "Key": "in/data.bin",
@@ -146,7 +152,7 @@ class Harness:
             {
                 "Bucket": "src-bucket",
                 "Key": "in/data.bin",
-                "IfMatch": ETAG,
+                "IfMatch": self.etag,
                 "Range": f"bytes={start}-{end}",
                 **SOURCE_OWNER,
             },
@@ -607,3 +613,92 @@ def test_an_interrupted_stream_aborts_or_keeps_its_upload_for_resume(keep: bool)
         h.done()  # part 2 was never read: the task saw the cancel first
     finished = [call for call in recorder.calls if call[0] == "finished"]
     assert finished == ([] if keep else [("finished", "up-1")])
+
+
+# --- sources without a full-object checksum: their ETag, when it is the MD5 -----------------
+
+
+def md5_etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+
+
+def test_the_bytes_of_a_source_without_checksum_are_checked_against_its_md5_etag() -> None:
+    with Harness(etag=md5_etag(DATA)) as h:
+        h.head()  # no ChecksumCRC*: only the ETag says what the bytes are
+        three_parts(h)
+        h.complete()
+        h.verify()
+        assert h.copy().strategy == "stream"
+        h.done()
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_corrupt_part_fails_the_md5_check_before_completion(verify: bool) -> None:
+    """The part's own CRC matches what was read, so only the ETag can tell; --no-verify
+    (verify=False) skips that check, for servers whose ETags are not MD5s."""
+    with Harness(dataclasses.replace(CONFIG, verify=verify), etag=md5_etag(DATA)) as h:
+        h.head()
+        h.create()
+        h.get(0, PART - 1)
+        h.upload(1, 0, PART - 1)
+        corrupt = bytearray(DATA[PART : 2 * PART])
+        corrupt[4321] ^= 0x01
+        h.get(PART, 2 * PART - 1, bytes(corrupt))
+        h.dest_stub.add_response("upload_part", {"ETag": '"etag-2"'}, None)
+        h.get(2 * PART, len(DATA) - 1)
+        h.upload(3, 2 * PART, len(DATA) - 1)
+        if verify:
+            h.abort()  # no CompleteMultipartUpload: the stub would fail on it
+            with pytest.raises(VerificationError, match=r"have MD5 .* not the source.s ETag"):
+                h.copy()
+        else:
+            h.dest_stub.add_response("complete_multipart_upload", {"ETag": '"whole-3"'}, None)
+            assert h.copy().strategy == "stream"
+        h.done()
+
+
+@pytest.mark.parametrize(
+    ("extra", "checked"),
+    [
+        ({}, True),
+        ({"ServerSideEncryption": "AES256"}, True),  # SSE-S3 on AWS: still the MD5
+        ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "k"}, False),
+    ],
+)
+def test_a_small_source_is_checked_before_its_put(extra: dict[str, Any], checked: bool) -> None:
+    data, corrupt = b"w" * 1000, b"w" * 999 + b"v"
+    with Harness(etag=md5_etag(data)) as h:
+        h.head(data, **extra)
+        h.source_stub.add_response(
+            "get_object", {"Body": StreamingBody(io.BytesIO(corrupt), len(corrupt))}, None
+        )
+        if checked:
+            with pytest.raises(VerificationError, match="nothing was written"):
+                h.copy()
+        else:  # SSE-KMS: the ETag is not the MD5, nothing to check it against
+            h.dest_stub.add_response("put_object", {"ETag": '"p"'}, ANY_PUT)
+            h.verify(len(corrupt))
+            h.copy()
+        h.done()  # when checked, no PutObject was sent
+
+
+def test_a_resumed_stream_does_not_hash_parts_it_did_not_read() -> None:
+    """Parts sent by an earlier run are not read again for the MD5 (their CRCs still are
+    checked): the ETag check needs every byte, in order."""
+    with Harness(etag='"00000000000000000000000000000000"') as h:
+        h.head()
+        h.dest_stub.add_response(
+            "list_parts",
+            {"Parts": [{"PartNumber": 1, "ETag": '"etag-1"', "Size": PART,
+                        "ChecksumCRC64NVME": b64("CRC64NVME", DATA[:PART])}]},
+            None,
+        )  # fmt: skip
+        h.get(PART, 2 * PART - 1)
+        h.upload(2, PART, 2 * PART - 1)
+        h.get(2 * PART, len(DATA) - 1)
+        h.upload(3, 2 * PART, len(DATA) - 1)
+        h.complete()
+        h.verify()
+        resume = ResumeState("up-1", h.etag, PART, strategy="stream")
+        assert h.copy(resume=resume).strategy == "stream"
+        h.done()

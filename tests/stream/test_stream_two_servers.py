@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from s3xcopy import (
     CopyConfig,
@@ -316,3 +317,37 @@ def test_the_same_bucket_and_key_on_two_servers_are_two_objects(
     )
     assert result.strategy == "stream"
     assert described(s3, bucket, "k") == described(source_s3, bucket, "k")
+
+
+@pytest.mark.parametrize("size", [PROXIED_SIZE, 1000], ids=["parts", "one-put"])
+def test_without_a_source_checksum_a_flipped_byte_fails_the_md5_etag_check(
+    seaweed: SeaweedServer,
+    source_seaweed: SeaweedServer,
+    s3: Any,
+    buckets: tuple[str, str],
+    fault_proxy: FaultProxy,
+    size: int,
+) -> None:
+    """An object put without a checksum has only its ETag (the MD5 of its bytes): the
+    bytes read are hashed in order against it, so a flipped byte is caught before the
+    upload completes (parts) or is sent (one PutObject); a clean copy passes the check."""
+    src, dst = buckets
+    bare = boto3.client(
+        "s3", config=Config(request_checksum_calculation="when_required"),
+        **source_seaweed.client_kwargs(),
+    )  # fmt: skip
+    bare.put_object(Bucket=src, Key="bare", Body=payload(size, seed=7))
+    head = bare.head_object(Bucket=src, Key="bare", ChecksumMode="ENABLED")
+    assert not [name for name in head if name.startswith("Checksum")]
+    config = CopyConfig(part_size=PROXIED_PART, max_concurrency=4)
+    copier = engine(fault_proxy.endpoint_url, seaweed, config, [], [])
+    copier.copy(S3Location(src, "bare"), S3Location(dst, "clean"))
+    assert s3.get_object(Bucket=dst, Key="clean")["Body"].read() == payload(size, seed=7)
+    where = {"range_start": 3 * PROXIED_PART} if size > PROXIED_PART else {}
+    flip = fault_proxy.add(Fault("GET", "flip", path_contains="/bare", at=77, **where))
+    with pytest.raises(VerificationError, match=r"have MD5 .* not the source's ETag") as caught:
+        copier.copy(S3Location(src, "bare"), S3Location(dst, "flipped"))
+    assert flip.hits == 1
+    assert caught.value.code == "ChecksumMismatch"
+    assert open_uploads(s3, dst) == []
+    assert no_object(s3, dst, "flipped")
