@@ -40,6 +40,7 @@ from ..policy import (
 from ..policy.document import format_json_path
 from ..units import format_size, parse_size
 from .exitcodes import ExitCode
+from .grants import grant_arg
 
 _DESCRIPTION = """\
 Explain, offline, whether a server-side copy is allowed: every s3: and kms:
@@ -83,6 +84,10 @@ def register(subparsers: Any) -> None:
         "--bucket-key", choices=("on", "off"), help="S3 Bucket Key for the destination"
     )
     parser.add_argument("--acl", help="canned ACL sent with the destination")
+    parser.add_argument(
+        "--grants", nargs="+", type=grant_arg, metavar="GRANT", default=[],
+        help="grants sent with the destination, as cp --grants (full=id=..., read=uri=...)",
+    )  # fmt: skip
     parser.add_argument(
         "--tagging", metavar="TAGS", help="new tags for the destination (k=v&k2=v2)"
     )
@@ -233,6 +238,8 @@ def _analysis(args: argparse.Namespace) -> CopyAnalysis:
         threshold = parse_size(args.multipart_threshold)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
+    if args.acl and args.grants:
+        raise InvalidInputError("--acl cannot be combined with --grants: S3 takes one or the other")
     if size > MAX_OBJECT_SIZE:
         raise InvalidInputError(
             f"--size {format_size(size)} is above S3's largest object "
@@ -258,6 +265,7 @@ def _analysis(args: argparse.Namespace) -> CopyAnalysis:
         sse_kms_key_id=args.sse_kms_key_id,
         bucket_key=None if args.bucket_key is None else args.bucket_key == "on",
         acl=args.acl,
+        grants=tuple(args.grants),
         tagging=args.tagging,
         copy_tags=args.copy_tags,
         checksum_algorithm=args.checksum_algorithm,

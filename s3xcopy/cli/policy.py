@@ -11,6 +11,7 @@ from ..errors import InvalidInputError
 from ..location import S3Location
 from ..policy.generate import least_privilege, policy_document
 from .exitcodes import EXIT_CODES_HELP, ExitCode
+from .grants import grant_arg
 from .options import ACLS
 
 
@@ -42,6 +43,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--acl", choices=ACLS, help="the canned ACL the copy will send")
     parser.add_argument(
+        "--grants", nargs="+", type=grant_arg, metavar="GRANT", default=[],
+        help="the grants the copy will send, as cp --grants (they need s3:PutObjectAcl too)",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-tags", action="store_true", help="the copy will not carry tags (drops *Tagging)"
     )
     parser.add_argument(
@@ -68,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             dest_account=args.dest_account,
             copy_tags=not args.no_tags,
             acl=args.acl,
+            acl_grants=bool(args.grants),
             sync=args.sync,
             delete=args.delete,
         )

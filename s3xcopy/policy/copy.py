@@ -31,6 +31,13 @@ from .principals import Caller
 __all__ = ["CopyAnalysis", "CopySpec", "PathReport", "Step", "analyze_copy", "copy_calls"]
 
 Strategy = Literal["single", "multipart"]
+#: The header each grant field of a request is sent as (and its s3: condition key).
+GRANT_HEADERS = {
+    "GrantFullControl": "x-amz-grant-full-control",
+    "GrantRead": "x-amz-grant-read",
+    "GrantReadACP": "x-amz-grant-read-acp",
+    "GrantWriteACP": "x-amz-grant-write-acp",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class CopySpec:
     bucket_key: bool | None = None
     #: A canned ACL sent with the destination (``bucket-owner-full-control``...).
     acl: str | None = None
+    #: Grants sent instead: request field (``GrantFullControl``...) -> grantees (``id=...``).
+    grants: tuple[tuple[str, str], ...] = ()
     #: New tags for the destination (``k=v&k2=v2``), replacing the source's.
     tagging: str | None = None
     #: The source has tags and the copy carries them over.
@@ -190,7 +199,9 @@ def copy_calls(
         write_headers["x-amz-server-side-encryption-aws-kms-key-id"] = spec.sse_kms_key_id
     if spec.acl:
         write_headers["x-amz-acl"] = spec.acl
-    write_flags = {"acl"} if spec.acl else set()
+    for field_name, grantees in spec.grants:
+        write_headers[GRANT_HEADERS[field_name]] = grantees
+    write_flags = {"acl"} if spec.acl or spec.grants else set()
 
     head = S3Call("HeadObject", spec.source, target_encryption=source_enc, target_role="source")
     copy_headers = dict(write_headers)

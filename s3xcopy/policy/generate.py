@@ -116,6 +116,7 @@ def least_privilege(
     dest_account: str | None = None,
     copy_tags: bool = True,
     acl: str | None = None,
+    acl_grants: bool = False,
     sync: bool = False,
     delete: bool = False,
     partition: str = "aws",
@@ -128,6 +129,8 @@ def least_privilege(
     destination prefix, and ``delete`` (``sync --delete``) deletes below it
     (s3:DeleteObject).
     """
+    if acl and acl_grants:
+        raise InvalidInputError("--acl cannot be combined with --grants: S3 takes one or the other")
     if (sync or delete) and not source.is_prefix:
         raise InvalidInputError("--sync and --delete are for prefixes: s3://bucket/prefix/")
     sync = sync or delete
@@ -146,7 +149,7 @@ def least_privilege(
     write = ["s3:PutObject"]
     if copy_tags:
         write.append("s3:PutObjectTagging")
-    if acl:
+    if acl or acl_grants:  # a canned ACL or grants (--grants): either sets the object's ACL
         write.append("s3:PutObjectAcl")
     source_arn = _object_resource(source, partition)
     dest_arn = _object_resource(dest, partition)
@@ -235,7 +238,7 @@ def least_privilege(
             "Resource": arn,
         }
         note = f"the {side} bucket is in another account: its bucket policy must allow the role"
-        if side == "destination" and acl is None:
+        if side == "destination" and acl is None and not acl_grants:
             note += (
                 "; if the bucket policy requires s3:x-amz-acl = bucket-owner-full-control, "
                 "copy with --acl bucket-owner-full-control"

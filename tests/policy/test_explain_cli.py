@@ -225,3 +225,50 @@ def test_explain_as_a_subprocess() -> None:
     assert result.returncode == 3
     assert "kms:Decrypt" in result.stdout
     assert result.stderr == ""
+
+
+def test_grants_need_put_object_acl_and_meet_grant_header_conditions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A destination bucket that lets the copier write only with a full-control grant for
+    its owner (s3:x-amz-grant-full-control): --grants meets it on CopyObject. (Parts carry
+    no grant header, so such a bucket policy blocks the multipart path either way.)"""
+    owner_grant = "id=dst-owner-canonical-id"
+    identity = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+             "Resource": "arn:aws:s3:::cp-src/*"},
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:PutObjectAcl",
+                                           "s3:AbortMultipartUpload"],
+             "Resource": "arn:aws:s3:::cp-dst/*"},
+        ],
+    }  # fmt: skip
+    bucket = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ROLE},
+             "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"],
+             "Resource": "arn:aws:s3:::cp-dst/*",
+             "Condition": {"StringEquals": {"s3:x-amz-grant-full-control": owner_grant}}},
+        ],
+    }  # fmt: skip
+    base = [
+        *COPY, "--size", "1MiB",
+        "--principal", "arn:aws:sts::123456789012:assumed-role/EC2Role/i-0123456789abcdef0",
+        "--identity-policy", _write(tmp_path / "identity.json", identity),
+        "--bucket-owner", "cp-dst=987654321098",
+        "--bucket-policy", "cp-dst=" + _write(tmp_path / "bucket.json", bucket),
+        "--json",
+    ]  # fmt: skip
+    code, out, _ = run(capsys, *base)
+    report = json.loads(out)
+    assert code == 3
+    assert report["paths"]["single"]["clear"] is False
+    assert "bucket-policy" in {f["policy"] for f in report["paths"]["single"]["findings"]}
+    code, out, _ = run(capsys, *base, "--grants", f"full={owner_grant}")
+    report = json.loads(out)
+    assert report["paths"]["single"]["clear"] is True
+    code, _, err = run(capsys, *base, "--acl", "private", "--grants", f"full={owner_grant}")
+    assert code == 2
+    assert "--acl cannot be combined with --grants" in err

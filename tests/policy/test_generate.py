@@ -182,3 +182,23 @@ def test_a_single_object_needs_no_listing_and_a_prefix_lists_only_its_own_keys()
         ("identity-policy", "arn:aws:s3:::cp-dst", "null"),  # the whole bucket
         ("bucket-policy", "arn:aws:s3:::cp-dst", "null"),  # across accounts: both sides
     }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "acl_needed"),
+    [({}, False), ({"acl": "bucket-owner-full-control"}, True), ({"acl_grants": True}, True)],
+)
+def test_an_acl_or_grants_need_put_object_acl(kwargs: dict[str, Any], acl_needed: bool) -> None:
+    grants = least_privilege(SOURCE, DEST, ROLE, dest_key_arn=DEST_KEY, **kwargs)
+    for grant in grants:
+        if grant.policy == "key-policy":
+            continue
+        actions = {a for s in grant.statements for a in _actions(s)}
+        assert ("s3:PutObjectAcl" in actions) is acl_needed, grant
+    with pytest.raises(InvalidInputError, match="cannot be combined with --grants"):
+        least_privilege(SOURCE, DEST, ROLE, acl="private", acl_grants=True)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
