@@ -59,6 +59,7 @@ from .planning import (
     server_side_obstacle,
     source_read_args,
     stream_reason,
+    validate_extra_args,
 )
 from .results import CopyResult, Strategy
 from .retry import THROTTLING_CODES, RetryPolicy, error_code
@@ -414,8 +415,10 @@ class CopyEngine:
         resume: ResumeState | None = None,
     ) -> tuple[CopyPlan, SourceFacts]:
         """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
-        # Refuse a prefix source before any request (unless dest is exact: bulk copies).
+        # Refuse bad input before any request: a prefix source (unless dest is exact: bulk
+        # copies), and destination settings S3 would refuse only after we had asked.
         dest = resolve_dest(source, dest, exact=self.exact_dest)
+        validate_extra_args(extra_args)
         facts = self.inspect(source, extra_args)
         plan = self.plan_from_facts(facts, dest, extra_args, resume)
         if needs_source_tags(facts, plan.strategy, extra_args):

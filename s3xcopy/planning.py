@@ -391,6 +391,10 @@ def validate_extra_args(extra_args: Mapping[str, Any] | None) -> dict[str, Any]:
         raise InvalidInputError("Metadata must map strings to strings")
     if "Tagging" in args:
         parse_tagging(args["Tagging"])
+    if "ACL" in args and any(name in args for name in ACL_FIELDS[1:]):
+        raise InvalidInputError(
+            "ACL cannot be combined with Grant* fields: S3 takes one or the other"
+        )
     expires = args.get("Expires")
     if expires is not None and not isinstance(expires, dt.datetime):
         try:

@@ -115,6 +115,25 @@ def test_single_copy_sequence(h: Harness) -> None:
 
 
 @pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"Bogus": 1}, "unsupported extra_args Bogus"),
+        ({"Tagging": "=empty-key"}, "tag key ''"),
+        ({"Expires": "someday"}, "not a timestamp"),
+        ({"ACL": "private", "GrantRead": "id=a"}, "ACL cannot be combined with Grant"),
+    ],
+)
+def test_bad_destination_settings_are_refused_before_any_request(
+    h: Harness, extra: dict[str, Any], message: str
+) -> None:
+    """No response is stubbed: the source is not even read (HeadObject) first."""
+    with pytest.raises(InvalidInputError, match=message):
+        h.engine.copy(SRC, DST, extra)
+    with pytest.raises(InvalidInputError, match=message):
+        h.engine.plan(SRC, DST, extra)
+
+
+@pytest.mark.parametrize(
     "answer",
     [{}, {"ServerSideEncryption": "AES256"}],
     ids=["plain", "sse-s3"],

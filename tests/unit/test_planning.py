@@ -162,6 +162,7 @@ def test_resolve_dest_refuses(source: str, dest: str, reason: str) -> None:
         ({"Tagging": "k=" + "v" * 257}, "257 characters; S3 takes at most 256"),
         ({"Expires": "notadate"}, "not a timestamp"),
         ({"Expires": ""}, "not a timestamp"),
+        ({"ACL": "private", "GrantFullControl": "id=a"}, "ACL cannot be combined"),
     ],
 )
 def test_extra_args_refused(extra: dict[str, Any], reason: str) -> None:
