@@ -21,6 +21,7 @@ from .options import (
     copy_config,
     extra_args,
     session_from,
+    source_session_from,
 )
 from .printers import finding_lines
 
@@ -81,12 +82,15 @@ def render(report: PreflightReport) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        session = session_from(args.profile, args.region, client_flags(args))
         engine = build_engine(
             copy_config(args),
-            session=session_from(args.profile, args.region, client_flags(args)),
+            session=session,
+            source_session=source_session_from(args, session),
             endpoint_url=args.endpoint_url,
             region=args.region,
             source_region=args.source_region,
+            source_endpoint_url=args.source_endpoint_url,
         )
         source, dest = S3Location.parse(args.source), S3Location.parse(args.dest)
         if source.is_prefix:

@@ -184,3 +184,32 @@ def test_without_the_source_profile_findings_name_the_missing_read_grant(
         ("identity-policy", "222222222222"),
     }
     assert {f["principal"] for f in missing} == {"arn:aws:iam::222222222222:role/DestRole"}
+
+
+@pytest.mark.parametrize("with_source_profile", [True, False])
+def test_preflight_takes_the_source_profile(
+    two_accounts: LabServer, profiles: dict[str, str], unique_key: str, with_source_profile: bool
+) -> None:
+    """preflight --source-profile probes the source with that identity too (it was taken
+    as a flag and never used): the copying identity is refused the source, the source
+    identity may read it, so a stream could do the copy."""
+    put_source(two_accounts, unique_key, 1 * MiB)
+    argv = [
+        sys.executable, "-m", "s3xcopy", "preflight",
+        f"s3://st-src/{unique_key}", f"s3://st-dst/{unique_key}",
+        "--endpoint-url", two_accounts.endpoint_url, "--max-attempts", "1", "--json",
+        "--profile", "dest", *(["--source-profile", "source"] * with_source_profile),
+    ]  # fmt: skip
+    done = subprocess.run(
+        argv, env={**os.environ, "PYTHONPATH": str(ROOT), **profiles},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    notes = " ".join(report["notes"])
+    if with_source_profile:
+        assert "the source identity can read the source" in notes
+        source_reads = by_operation(two_accounts, "st-src", unique_key).get("GetObject", set())
+        assert ("SourceRole", 206) in source_reads or ("SourceRole", 200) in source_reads
+    else:
+        assert "source identity" not in notes
