@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -167,6 +168,8 @@ def build_engine(
     """
     config = config or CopyConfig()
     session = session or boto3.session.Session()
+    for url in (endpoint_url, source_endpoint_url):
+        _check_endpoint_url(url)
     try:
         client = make_client(
             session,
@@ -223,6 +226,17 @@ def build_engine(
         lean_copy=lean_copy,
         exact_dest=exact_dest,
     )
+
+
+def _check_endpoint_url(url: str | None) -> None:
+    """An endpoint URL botocore can send to: http(s) with a host (others fail only when sent)."""
+    if url is None:
+        return
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(
+            f"invalid endpoint URL {url!r}: expected http://host[:port] or https://host[:port]"
+        )
 
 
 def side_client(

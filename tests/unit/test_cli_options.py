@@ -148,3 +148,21 @@ def test_bad_destination_settings_are_one_line_before_any_request(
     assert main([*argv, "--endpoint-url", "http://127.0.0.1:9"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(message)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--endpoint-url", "notaurl"],
+        ["--endpoint-url", "http://"],
+        ["--endpoint-url", "http://127.0.0.1:9", "--source-endpoint-url", "ftp://elsewhere"],
+    ],
+)
+@pytest.mark.parametrize("command", [["cp"], ["cp", "--recursive"], ["sync"], ["preflight"]])
+def test_an_endpoint_url_that_cannot_be_sent_to_is_bad_input(
+    command: list[str], flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = "s3://src-b/dir/" if command != ["cp"] else "s3://src-b/key"
+    assert main([*command, source, "s3://dst-b/dir/", *flags]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: invalid endpoint URL")
