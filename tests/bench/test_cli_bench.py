@@ -98,47 +98,38 @@ def test_bench_model_command_announces_its_port_and_stops_on_sigterm() -> None:
 
 
 def test_sweep_with_the_engine_on_the_model(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sweep_model: tuple[Any, Any]
 ) -> None:
-    from s3xcopy.bench import ModelServer
-
-    for name, value in (("AWS_ACCESS_KEY_ID", "bench-fake"), ("AWS_SECRET_ACCESS_KEY", "fake"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):  # fmt: skip
-        monkeypatch.setenv(name, value)
-    params = ModelParams(latency_ms=0, copy_rate_mbps=1e6, write_rps=0, read_rps=0)
-    with ModelServer(params) as model:
-        s3 = boto3.client("s3", **model.client_kwargs())
-        s3.create_bucket(Bucket="sweep-src")
-        s3.create_bucket(Bucket="sweep-dst")
-        model.seed("sweep-src", "data/big.bin", 1, 40 * 2**20)
-        out_csv, out_png = tmp_path / "sweep.csv", tmp_path / "sweep.png"
-        argv = ["bench", "s3://sweep-src/data/big.bin", "--dest-prefix", "s3://sweep-dst/tmp/",
-                "--part-sizes", "5MB,16MB", "--concurrency", "1,4", "--repeat", "2",
-                "--endpoint-url", model.endpoint_url, "--csv", str(out_csv), "--vs-model",
-                "--latency-ms", "0", "--copy-rate-mbps", "1000000"]  # fmt: skip
-        if sweep_plotting():
-            argv += ["--plot", str(out_png)]
-        code = main(argv)
-        captured = capsys.readouterr()
-        assert code == 0, captured.err
-        table = captured.out.splitlines()
-        assert table[0].startswith("bench s3://sweep-src/data/big.bin (run bench-")
-        assert table[1].split()[:4] == ["part", "size", "concurrency", "median"]
-        rows = [line.split() for line in table[2:]]
-        # 40 MiB in 5 MiB parts is 8 parts; in 16 MiB parts, 3. Every run succeeded.
-        assert [(r[0], r[2], r[5], r[7]) for r in rows] == [
-            ("5.0", "1", "8", "2/2"), ("5.0", "4", "8", "2/2"),
-            ("16.0", "1", "3", "2/2"), ("16.0", "4", "3", "2/2"),
-        ]  # fmt: skip
-        # Requests counted on the wire: at least HeadObject, create, the parts, complete.
-        assert all(int(r[6]) >= int(r[5]) + 3 for r in rows)
-        assert "[8/8]" in captured.err
-        assert out_csv.read_text().count("\n") == 5
-        if sweep_plotting():
-            assert out_png.read_bytes()[:4] == b"\x89PNG"
-        # Every copy was deleted: the sweep leaves nothing behind.
-        assert s3.list_objects_v2(Bucket="sweep-dst").get("KeyCount") == 0
-        assert s3.list_multipart_uploads(Bucket="sweep-dst").get("Uploads", []) == []
+    model, s3 = sweep_model
+    model.seed("sweep-src", "data/big.bin", 1, 40 * 2**20)
+    out_csv, out_png = tmp_path / "sweep.csv", tmp_path / "sweep.png"
+    argv = ["bench", "s3://sweep-src/data/big.bin", "--dest-prefix", "s3://sweep-dst/tmp/",
+            "--part-sizes", "5MB,16MB", "--concurrency", "1,4", "--repeat", "2",
+            "--endpoint-url", model.endpoint_url, "--csv", str(out_csv), "--vs-model",
+            "--latency-ms", "0", "--copy-rate-mbps", "1000000"]  # fmt: skip
+    if sweep_plotting():
+        argv += ["--plot", str(out_png)]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    table = captured.out.splitlines()
+    assert table[0].startswith("bench s3://sweep-src/data/big.bin (run bench-")
+    assert table[1].split()[:4] == ["part", "size", "concurrency", "median"]
+    rows = [line.split() for line in table[2:]]
+    # 40 MiB in 5 MiB parts is 8 parts; in 16 MiB parts, 3. Every run succeeded.
+    assert [(r[0], r[2], r[5], r[7]) for r in rows] == [
+        ("5.0", "1", "8", "2/2"), ("5.0", "4", "8", "2/2"),
+        ("16.0", "1", "3", "2/2"), ("16.0", "4", "3", "2/2"),
+    ]  # fmt: skip
+    # Requests counted on the wire: at least HeadObject, create, the parts, complete.
+    assert all(int(r[6]) >= int(r[5]) + 3 for r in rows)
+    assert "[8/8]" in captured.err
+    assert out_csv.read_text().count("\n") == 5
+    if sweep_plotting():
+        assert out_png.read_bytes()[:4] == b"\x89PNG"
+    # Every copy was deleted: the sweep leaves nothing behind.
+    assert s3.list_objects_v2(Bucket="sweep-dst").get("KeyCount") == 0
+    assert s3.list_multipart_uploads(Bucket="sweep-dst").get("Uploads", []) == []
 
 
 def sweep_plotting() -> bool:
