@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
 
 from .calls import STS_CREDENTIAL_CODES, Caller, RequestGate, aws_message
 from .clients import partition_for
@@ -31,6 +32,7 @@ from .diagnosis import DenialContext, diagnose, fallback_may_help
 from .errors import (
     AccessDeniedError,
     CopyInterruptedError,
+    InvalidInputError,
     NotFoundError,
     S3xCopyError,
     SourceChangedError,
@@ -418,13 +420,29 @@ class CopyEngine:
         # Refuse bad input before any request: a prefix source (unless dest is exact: bulk
         # copies), and destination settings S3 would refuse only after we had asked.
         dest = resolve_dest(source, dest, exact=self.exact_dest)
-        validate_extra_args(extra_args)
+        self.check_extra_args(extra_args)
         facts = self.inspect(source, extra_args)
         plan = self.plan_from_facts(facts, dest, extra_args, resume)
         if needs_source_tags(facts, plan.strategy, extra_args):
             facts = self.read_tags(facts, extra_args)
             plan = self.plan_from_facts(facts, dest, extra_args, resume)
         return plan, facts
+
+    def check_extra_args(self, extra_args: Mapping[str, Any]) -> None:
+        """Refuse destination settings S3 would refuse, before anything is sent: our own
+        checks (:func:`~s3xcopy.planning.validate_extra_args`), then botocore's parameter
+        validation of a CopyObject carrying them (types: ``StorageClass=5``, ``Metadata``
+        values that are not strings...), which would otherwise come only when it is sent."""
+        validate_extra_args(extra_args)
+        model = getattr(getattr(self.dest.client, "meta", None), "service_model", None)
+        if model is None:
+            return  # a stand-in client (tests): nothing to validate against
+        shape = model.operation_model("CopyObject").input_shape
+        request = {"Bucket": "bucket", "Key": "key", "CopySource": "bucket/key"}
+        request.update({k: v for k, v in extra_args.items() if k in shape.members})
+        report = ParamValidator().validate(request, shape)
+        if report.has_errors():
+            raise InvalidInputError("; ".join(report.generate_report().splitlines()))
 
     def plan_from_facts(
         self,

@@ -217,6 +217,7 @@ def _start(
             lean=True,
             exact_dest=True,  # keys mapped from the listing: one may end in '/'
         )
+        engine.check_extra_args(job.extra_args)  # types too, before the first listing
         if journal is not None:  # last: bad input elsewhere must not leave a new file behind
             opened = Journal.open(
                 journal,

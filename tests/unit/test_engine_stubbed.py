@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.stub import ANY
 
@@ -121,6 +122,8 @@ def test_single_copy_sequence(h: Harness) -> None:
         ({"Tagging": "=empty-key"}, "tag key ''"),
         ({"Expires": "someday"}, "not a timestamp"),
         ({"ACL": "private", "GrantRead": "id=a"}, "ACL cannot be combined with Grant"),
+        ({"StorageClass": 5}, "Invalid type for parameter StorageClass"),  # botocore's check
+        ({"BucketKeyEnabled": "yes"}, "Invalid type for parameter BucketKeyEnabled"),
     ],
 )
 def test_bad_destination_settings_are_refused_before_any_request(
@@ -131,6 +134,19 @@ def test_bad_destination_settings_are_refused_before_any_request(
         h.engine.copy(SRC, DST, extra)
     with pytest.raises(InvalidInputError, match=message):
         h.engine.plan(SRC, DST, extra)
+
+
+def test_a_bulk_run_checks_the_types_of_its_settings_before_listing() -> None:
+    """copy_prefix() refuses them at once (nothing listens on port 9: nothing is sent)."""
+    from s3xcopy.bulk import copy_prefix
+
+    with pytest.raises(InvalidInputError, match="Invalid type for parameter StorageClass"):
+        copy_prefix(
+            "s3://src-bucket/p/", "s3://dst-bucket/q/", extra_args={"StorageClass": 5},
+            endpoint_url="http://127.0.0.1:9", session=boto3.session.Session(
+                aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x", region_name="us-east-1"
+            ),
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize(
