@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,12 @@ for _name in [n for n in os.environ if n.startswith("AWS_")]:
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+# The Ctrl-C tests send SIGINT to the CLI in a child process. A test run started in the
+# background of a script (or under nohup) inherits SIGINT ignored, and so would every
+# child: catch it again here, so children start with the default (Ctrl-C interrupts).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _bucket_numbers = itertools.count(1)
 
