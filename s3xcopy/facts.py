@@ -72,42 +72,43 @@ def checksum_from(answer: Mapping[str, Any]) -> Checksum | None:
     return None
 
 
+def _md5_in_etag(etag: str, sse: object, sse_customer: object) -> str | None:
+    """The MD5 (hex, lower case) an ETag states for its object's bytes, or None.
+
+    An object written in one piece without SSE-KMS or SSE-C has the MD5 of its bytes as
+    its ETag; a multipart ETag (``...-N``) or an SSE-KMS / SSE-C object's ETag does not.
+    """
+    bare = etag.strip('"')
+    if _MD5_HEX.fullmatch(bare) is None or sse in OPAQUE_ETAG_ENCRYPTION or sse_customer:
+        return None
+    return bare.lower()
+
+
 def etag_proves_copy(source_etag: str, answer: Mapping[str, Any]) -> bool:
     """True when a CopyObject's answer proves the destination holds the source's bytes.
 
-    An object written in one piece without SSE-KMS or SSE-C has the MD5 of its bytes as
-    its ETag; a copy whose ETag is that same plain MD5 holds the same bytes. A multipart
-    ETag (``...-N``) or an encrypted object's ETag proves nothing, so those are checked
-    by HeadObject as before.
+    A copy whose ETag is the source's plain MD5 (:func:`_md5_in_etag`) holds the same
+    bytes. Any other ETag proves nothing, so those copies are checked by HeadObject.
     """
-    source = source_etag.strip('"')
-    written = str(answer.get("CopyObjectResult", {}).get("ETag") or "").strip('"')
-    return (
-        _MD5_HEX.fullmatch(source) is not None
-        and written.lower() == source.lower()
-        and answer.get("ServerSideEncryption") not in OPAQUE_ETAG_ENCRYPTION
-        and not answer.get("SSECustomerAlgorithm")
+    source = _md5_in_etag(
+        source_etag, answer.get("ServerSideEncryption"), answer.get("SSECustomerAlgorithm")
     )
+    written = str(answer.get("CopyObjectResult", {}).get("ETag") or "").strip('"')
+    return source is not None and written.lower() == source
 
 
 def content_md5(facts: SourceFacts, *, on_aws: bool) -> str | None:
     """The MD5 (hex) of the source's bytes that its ETag states, or None when it states none.
 
     AWS documents that an object written in one piece, in plain text or with SSE-S3, has
-    the MD5 of its bytes as its ETag; a multipart ETag (``...-N``), SSE-KMS's and SSE-C's
-    do not. Other S3 servers may give an encrypted object another ETag, so away from AWS
-    only an object without server-side encryption counts.
+    the MD5 of its bytes as its ETag (:func:`_md5_in_etag`). Other S3 servers may give an
+    encrypted object another ETag, so away from AWS only an object without server-side
+    encryption counts.
     """
-    etag = facts.etag.strip('"')
     sse = facts.server_side_encryption
-    if (
-        _MD5_HEX.fullmatch(etag) is None
-        or facts.sse_customer_algorithm
-        or sse in OPAQUE_ETAG_ENCRYPTION
-        or (sse and not on_aws)
-    ):
+    if sse and not on_aws:
         return None
-    return etag.lower()
+    return _md5_in_etag(facts.etag, sse, facts.sse_customer_algorithm)
 
 
 @dataclass(frozen=True)
