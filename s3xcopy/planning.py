@@ -63,8 +63,10 @@ CONTENT_HEADERS = (
     "Expires",
     "WebsiteRedirectLocation",
 )
+#: The grants that may be sent instead of a canned ACL (S3 takes one or the other).
+GRANT_FIELDS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP")
 #: The object ACL's fields: a canned ACL or grants (each needs s3:PutObjectAcl).
-ACL_FIELDS = ("ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP")
+ACL_FIELDS = ("ACL", *GRANT_FIELDS)
 #: Destination settings sent the same way on CopyObject and CreateMultipartUpload.
 _DEST_SETTINGS = (
     *ACL_FIELDS,
@@ -391,7 +393,7 @@ def validate_extra_args(extra_args: Mapping[str, Any] | None) -> dict[str, Any]:
         raise InvalidInputError("Metadata must map strings to strings")
     if "Tagging" in args:
         parse_tagging(args["Tagging"])
-    if "ACL" in args and any(name in args for name in ACL_FIELDS[1:]):
+    if "ACL" in args and any(name in args for name in GRANT_FIELDS):
         raise InvalidInputError(
             "ACL cannot be combined with Grant* fields: S3 takes one or the other"
         )
