@@ -21,7 +21,9 @@ from .config import CopyConfig
 from .engine import CopyEngine
 from .errors import InvalidInputError
 from .events import BytesCopied, CopyPlanned, Event, Listener, StrategyChanged
+from .journal import Journal, journaled_copy
 from .location import S3Location
+from .planning import resolve_dest
 from .results import CopyResult
 from .wire import LeanCopyObject
 
@@ -43,6 +45,7 @@ def copy_object(
     source_endpoint_url: str | None = None,
     listener: Listener | None = None,
     cancel: threading.Event | None = None,
+    journal: str | os.PathLike[str] | None = None,
 ) -> CopyResult:
     """Copy one S3 object to another location; return what was done.
 
@@ -63,6 +66,12 @@ def copy_object(
     ``progress``: None/False silent; True a tqdm bar on stderr; a callable is called
     with the bytes each finished part added (boto3's Callback convention).
 
+    ``journal``: an SQLite file (``cp --journal``'s) that makes the copy resumable: an
+    interruption (``cancel``, Ctrl-C, a killed process) keeps the multipart upload, and the
+    same call again continues it, copying only the parts S3 does not have; once the copy
+    is made, the same call again copies nothing and returns the recorded result with
+    ``skipped`` set (after one HeadObject showing the destination still holds it).
+
     Raises an ``S3xCopyError`` subclass; the botocore error is its ``__cause__``.
     """
     source_location = source if isinstance(source, S3Location) else S3Location.parse(source)
@@ -80,7 +89,15 @@ def copy_object(
         cancel=cancel,
         make_client=SHARED_CLIENTS.s3,
     )
-    return engine.copy(source_location, dest_location, extra_args)
+    if journal is None:
+        return engine.copy(source_location, dest_location, extra_args)
+    args = dict(extra_args or {})
+    resolve_dest(source_location, dest_location)  # bad input before the journal file is made
+    engine.check_extra_args(args)
+    opened = Journal.open(journal, source=str(source_location), dest=str(dest_location))
+    assert opened is not None  # opened for writing: made when missing
+    with opened:
+        return journaled_copy(engine, source_location, dest_location, args, opened)
 
 
 class SharedClients:

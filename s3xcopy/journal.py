@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .engine import CopyEngine, MultipartObserver, PartEntry, ResumeState
-from .errors import CopyInterruptedError, InvalidInputError, S3xCopyError
+from .errors import CopyInterruptedError, InvalidInputError, NotFoundError, S3xCopyError
+from .facts import SourceFacts
 from .location import S3Location
 from .planning import CopyPlan, dest_bucket_args, multipart_sized, resolve_dest
 from .results import CopyResult, Strategy
@@ -50,6 +51,10 @@ ROWS_PER_STATEMENT = 500
 #: An upload the journal meant to create may exist if it was created this long before the
 #: intent was recorded (client and S3 clocks differ by less; SigV4 refuses 15 minutes).
 ORPHAN_MARGIN_SECONDS = 900.0
+#: The ``meta`` row holding a single-object run's finished copy (see record_result).
+RESULT_NAME = "result"
+#: CopyResult fields that describe the run that returns it, not the copy: never recorded.
+RUN_FIELDS = frozenset({"findings", "skipped", "warning"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -228,6 +233,40 @@ class Journal:
         with self._mutex:
             self._copied_rows.append((source, etag, dest, size, time.time()))
             self._maybe_flush()
+
+    def record_result(self, source: str, etag: str, dest: str, result: CopyResult) -> None:
+        """Remember a single-object run's finished copy whole, committed at once.
+
+        What a later run returns when it finds the copy made (:func:`journaled_copy`); what
+        described this run alone (findings, warning) is not kept.
+        """
+        if self.readonly:
+            return
+        copy = {k: v for k, v in result.to_dict().items() if k not in RUN_FIELDS}
+        record = {"copied": [source, etag, dest], "result": copy}
+        with self._mutex:
+            self._db.execute("BEGIN")
+            self._flush_rows()
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                (RESULT_NAME, json.dumps(record)),
+            )
+            self._db.execute("COMMIT")
+
+    def recorded_result(self, source: str, etag: str, dest: str) -> CopyResult | None:
+        """The copy of ``source`` (with this ETag) to ``dest`` an earlier run recorded."""
+        with self._mutex:
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE name = ?", (RESULT_NAME,)
+            ).fetchone()
+        try:
+            record = json.loads(row[0]) if row else {}
+            if record.get("copied") != [source, etag, dest]:
+                return None
+            fields = {f.name for f in dataclasses.fields(CopyResult)} - RUN_FIELDS
+            return CopyResult(**{name: record["result"][name] for name in fields})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # not a record this code wrote: the copy is made again
 
     # --- uploads ------------------------------------------------------------------------
 
@@ -452,23 +491,33 @@ def journaled_copy(
     dest: S3Location,
     extra_args: Mapping[str, Any],
     journal: Journal,
-) -> tuple[CopyResult | None, str | None]:
-    """Copy one object with its progress in ``journal`` (``cp --journal``), resumably.
+) -> CopyResult:
+    """Copy one object with its progress in ``journal``, resumably (``cp --journal``,
+    ``copy_object(journal=...)``).
 
-    As a bulk run does for each object: the copy is skipped (None) when the journal has
-    this source, with the ETag it has now, copied to this destination; an upload an
-    earlier run left open is resumed (S3 lists its parts, so none is copied twice); an
-    interruption keeps the upload for the next run. The second value warns when an
-    upload a killed run may have left could not be cleaned up. The source is read once
-    more than without a journal (its ETag, to look it up).
+    As a bulk run does for each object: when the journal recorded this source, with the
+    ETag it has now, copied to this destination, nothing is copied and the recorded result
+    comes back with ``skipped`` set, provided the destination still holds that copy
+    (HeadObject: the same size and ETag; when this identity may not read the destination,
+    the journal's word stands). An upload an earlier run left open is resumed (S3 lists
+    its parts, so none is copied twice); an interruption keeps the upload for the next
+    run. ``result.warning`` says what the caller should know: an upload a killed run may
+    have left that could not be cleaned up, a recorded copy no longer there. The source is
+    read once more than without a journal (its ETag, to look it up).
     """
     target = resolve_dest(source, dest)
     try:
         facts = engine.inspect(source, extra_args)
     except S3xCopyError:
         facts = None  # the copy meets the same answer and reports it in full
-    if facts is not None and journal.is_copied(str(source), facts.etag, str(target)):
-        return None, None
+    notes: list[str] = []
+    if facts is not None:
+        recorded = journal.recorded_result(str(source), facts.etag, str(target))
+        if recorded is not None:
+            gone = _recorded_copy_gone(engine, facts, target, extra_args, recorded)
+            if gone is None:
+                return dataclasses.replace(recorded, seconds=0.0, skipped=True)
+            notes.append(f"{target}: {gone}; copying it again")
     size = facts.size if facts is not None else 0  # unread: the copy fails as it would
     resume, warning = start_copy(
         journal, engine, source, target, size, dest_bucket_args(extra_args)
@@ -484,7 +533,40 @@ def journaled_copy(
         raise
     if facts is not None:
         journal.record_copied(str(source), facts.etag, str(target), result.size)
-    return result, warning
+        journal.record_result(str(source), facts.etag, str(target), result)
+    warnings = [*notes, *([warning] if warning else [])]
+    return dataclasses.replace(result, warning="; ".join(warnings)) if warnings else result
+
+
+def _recorded_copy_gone(
+    engine: CopyEngine,
+    facts: SourceFacts,
+    target: S3Location,
+    extra_args: Mapping[str, Any],
+    recorded: CopyResult,
+) -> str | None:
+    """Why the destination no longer holds the copy the journal recorded; None if it does.
+
+    The destination's latest version is read as a verification reads it (its SSE-C key,
+    owner check and payer; no checksum mode, which would need kms:Decrypt). Any answer but
+    NotFound or the object itself leaves the journal's word standing.
+    """
+    try:
+        plan = engine.plan_from_facts(facts, target, extra_args)
+    except S3xCopyError:
+        return None  # the copy would be refused now as then: the journal stands
+    head_args = dict(plan.requests.head_dest)
+    head_args.pop("ChecksumMode", None)
+    try:
+        head = engine.dest("HeadObject", **head_args)
+    except NotFoundError:
+        return "the copy an earlier run made is no longer there"
+    except S3xCopyError:
+        return None  # may not be read (a write-only role) or not now: the journal stands
+    etag = str(head.get("ETag") or "").strip('"')
+    if int(head.get("ContentLength", -1)) != recorded.size or etag != recorded.etag.strip('"'):
+        return "the destination is no longer the copy an earlier run made"
+    return None
 
 
 def _abort_orphans(

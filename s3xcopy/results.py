@@ -28,6 +28,12 @@ class CopyResult:
     fallback: str | None = None
     #: Diagnosed permission problems met on the way, even when the copy succeeded.
     findings: tuple[Finding, ...] = ()
+    #: Nothing was copied: a journal showed this copy made by an earlier run and the
+    #: destination still holds it (the other fields are that run's; ``seconds`` is 0).
+    skipped: bool = False
+    #: What the caller should know that did not stop the copy (with a journal: an upload a
+    #: killed run may have left that could not be aborted, a recorded copy found gone).
+    warning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the same field names."""
@@ -43,4 +49,6 @@ class CopyResult:
             "seconds": round(self.seconds, 6),
             "fallback": self.fallback,
             "findings": [f.to_dict() for f in self.findings],
+            "skipped": self.skipped,
+            "warning": self.warning,
         }

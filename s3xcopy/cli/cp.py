@@ -174,7 +174,7 @@ def _copy_with_journal(
         try:
             with journal or contextlib.nullcontext():
                 plan, facts = engine.plan(source, dest, dest_args)
-                if journal and journal.is_copied(str(source), facts.etag, str(target)):
+                if journal and journal.recorded_result(str(source), facts.etag, str(target)):
                     printer.notice(f"(dryrun) {done}", label="note")
                 else:
                     printer.dryrun(plan)
@@ -186,14 +186,14 @@ def _copy_with_journal(
     interrupted = f"interrupted: run the same command again to resume from {args.journal}"
     with journal, sigterm_as_interrupt():
         try:
-            result, warning = journaled_copy(engine, source, dest, dest_args, journal)
+            result = journaled_copy(engine, source, dest, dest_args, journal)
         except (CopyInterruptedError, KeyboardInterrupt):
             printer.error(interrupted)
             return int(ExitCode.INTERRUPTED)
         except S3xCopyError as exc:
             return int(exit_code_for(exc))
-    if warning:
-        printer.notice(warning)
-    if result is None:
+    if result.warning:
+        printer.notice(result.warning)
+    if result.skipped:
         printer.notice(done, label="note")
     return int(ExitCode.OK)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import signal
 import sqlite3
@@ -12,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from s3xcopy import InvalidInputError
-from s3xcopy.journal import Journal, iter_copied
+from s3xcopy import CopyResult, InvalidInputError
+from s3xcopy.journal import RESULT_NAME, Journal, iter_copied
 
 SOURCE, DEST = "s3://src/p/", "s3://dst/q/"
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +25,31 @@ def open_journal(path: Path, **kwargs: object) -> Journal:
     journal = Journal.open(path, source=SOURCE, dest=DEST, **kwargs)  # type: ignore[arg-type]
     assert journal is not None
     return journal
+
+
+def test_keeps_a_single_copys_result_for_the_same_source_version_and_destination(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    made = CopyResult(
+        "s3://src/p/a", "s3://dst/q/a", "multipart", 10, 5, 2, '"d-2"', "v1", 3.5,
+        fallback="fell back", warning="an orphan", skipped=True,
+    )  # fmt: skip
+    with open_journal(path) as journal:
+        journal.record_result("s3://src/p/a", '"e1"', "s3://dst/q/a", made)
+    with open_journal(path) as journal:
+        kept = journal.recorded_result("s3://src/p/a", '"e1"', "s3://dst/q/a")
+        # what described that run alone is not kept
+        assert kept == dataclasses.replace(made, warning=None, skipped=False)
+        assert journal.recorded_result("s3://src/p/a", '"e2"', "s3://dst/q/a") is None
+        assert journal.recorded_result("s3://src/p/a", '"e1"', "s3://dst/q/b") is None
+    db = sqlite3.connect(path)
+    with db:
+        lacking = {"copied": ["s3://src/p/a", '"e1"', "s3://dst/q/a"], "result": {"size": 1}}
+        db.execute("UPDATE meta SET value = ? WHERE name = ?", (json.dumps(lacking), RESULT_NAME))
+    db.close()
+    with open_journal(path) as journal:  # not a record this code wrote: copy again
+        assert journal.recorded_result("s3://src/p/a", '"e1"', "s3://dst/q/a") is None
 
 
 def test_records_finished_objects_and_uploads(tmp_path: Path) -> None:

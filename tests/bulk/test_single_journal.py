@@ -1,4 +1,4 @@
-"""``cp --journal`` of one object: killed or interrupted, the same command resumes it.
+"""``cp --journal`` / ``copy_object(journal=)``: killed or interrupted, the same call resumes.
 
 On the real server through the fault proxy, which slows UploadPartCopy and can hold
 every request, so the copy stops at a known state: some parts copied, the upload open.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from s3xcopy import CopyConfig, CopyResult, copy_object
+from s3xcopy.errors import CopyInterruptedError, InvalidInputError
+from s3xcopy.events import BytesCopied, Event, Listener
 from s3xcopy.limits import MiB
 from s3xcopy.seaweed import SeaweedServer
 
@@ -146,3 +150,115 @@ def test_without_a_journal_an_interrupted_copy_of_one_object_leaves_no_upload(
     code, err = stopped(argv, cli_env, copied_parts(proxy, 1), "a part", signal.SIGINT)
     assert code == 130, err[-2000:]
     assert open_uploads(client, dest) == []
+
+
+# --- copy_object(journal=...): the library's resume ------------------------------------
+
+
+def library_copy(
+    proxy: FaultProxy, session: Any, source: str, dest: str, journal: Path, **kwargs: Any
+) -> CopyResult:
+    config = CopyConfig(multipart_threshold=5 * MiB, part_size=5 * MiB, max_concurrency=2)
+    return copy_object(
+        f"s3://{source}/big.bin", f"s3://{dest}/", config, session,
+        endpoint_url=proxy.endpoint_url, journal=journal, **kwargs,
+    )  # fmt: skip
+
+
+def cancel_after_parts(parts: int) -> tuple[threading.Event, Listener]:
+    """A cancel event set once ``parts`` parts were copied, and the listener that sets it."""
+    cancel = threading.Event()
+    done = [0]
+
+    def listener(event: Event) -> None:
+        if isinstance(event, BytesCopied):
+            done[0] += 1
+            if done[0] >= parts:
+                cancel.set()
+
+    return cancel, listener
+
+
+def test_copy_object_with_a_journal_resumes_then_skips_what_it_made(
+    seaweed: SeaweedServer,
+    proxy: FaultProxy,
+    seaweed_session: Any,
+    tmp_path: Path,
+) -> None:
+    client, source, dest = seed(seaweed, "lib-journal")
+    journal = tmp_path / "lib.journal"
+    proxy.delays["UploadPartCopy"] = 0.3
+    cancel, listener = cancel_after_parts(2)
+    with pytest.raises(CopyInterruptedError):
+        library_copy(
+            proxy, seaweed_session, source, dest, journal, cancel=cancel, listener=listener
+        )
+    assert 2 <= sum(parts_copied(proxy).values()) < PARTS
+    assert open_uploads(client, dest)  # kept for the journal
+    proxy.delays.clear()
+    before = len(proxy.requests())
+
+    resumed = library_copy(proxy, seaweed_session, source, dest, journal)
+    assert (resumed.strategy, resumed.parts, resumed.skipped) == ("multipart", PARTS, False)
+    assert_resumed(proxy, client, source, dest, before)
+
+    before = len(proxy.requests())
+    again = library_copy(proxy, seaweed_session, source, dest, journal)
+    assert again.skipped and again.seconds == 0.0 and again.warning is None
+    assert (again.etag, again.size, again.parts) == (resumed.etag, resumed.size, PARTS)
+    sent = [r.operation for r in proxy.requests()[before:]]
+    assert sorted(sent) == ["HeadObject", "HeadObject"]  # the source's ETag, the destination
+
+
+def test_a_journal_copy_gone_from_the_destination_is_made_again(
+    seaweed: SeaweedServer, proxy: FaultProxy, seaweed_session: Any, tmp_path: Path
+) -> None:
+    client, source, dest = seed(seaweed, "lib-gone")
+    journal = tmp_path / "lib.journal"
+    first = library_copy(proxy, seaweed_session, source, dest, journal)
+    client.delete_object(Bucket=dest, Key="big.bin")
+
+    again = library_copy(proxy, seaweed_session, source, dest, journal)
+    assert not again.skipped and again.parts == PARTS
+    assert again.warning == (
+        f"s3://{dest}/big.bin: the copy an earlier run made is no longer there; copying it again"
+    )
+    assert client.get_object(Bucket=dest, Key="big.bin")["Body"].read() == body("big.bin", SIZE)
+
+    client.put_object(Bucket=dest, Key="big.bin", Body=b"something else")
+    third = library_copy(proxy, seaweed_session, source, dest, journal)
+    assert not third.skipped and third.warning and "no longer the copy" in third.warning
+    assert third.size == first.size == SIZE
+    assert library_copy(proxy, seaweed_session, source, dest, journal).skipped
+
+
+def test_cp_journal_copies_again_what_was_deleted_at_the_destination(
+    seaweed: SeaweedServer, proxy: FaultProxy, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    client, source, dest = seed(seaweed, "cli-gone")
+    journal = tmp_path / "one.journal"
+    argv = command(proxy, source, dest, journal)
+    assert finish(argv, cli_env).returncode == 0
+    client.delete_object(Bucket=dest, Key="big.bin")
+
+    again = finish(argv, cli_env)
+    assert again.returncode == 0, again.stderr
+    assert f"copy: s3://{source}/big.bin to s3://{dest}/big.bin" in again.stdout
+    assert "no longer there; copying it again" in again.stderr
+    assert client.head_object(Bucket=dest, Key="big.bin")["ContentLength"] == SIZE
+
+
+def test_copy_object_refuses_bad_input_before_making_the_journal(
+    seaweed: SeaweedServer, proxy: FaultProxy, seaweed_session: Any, tmp_path: Path
+) -> None:
+    _, source, dest = seed(seaweed, "lib-bad")
+    journal = tmp_path / "lib.journal"
+    with pytest.raises(InvalidInputError):
+        library_copy(proxy, seaweed_session, source, dest, journal, extra_args={"StorageClass": 5})
+    assert not journal.exists()
+    library_copy(proxy, seaweed_session, source, dest, journal)
+    with pytest.raises(InvalidInputError, match="belongs to a run"):
+        copy_object(
+            f"s3://{source}/big.bin", f"s3://{dest}/other.bin", session=seaweed_session,
+            endpoint_url=proxy.endpoint_url, journal=journal,
+        )  # fmt: skip
