@@ -217,12 +217,15 @@ class CopyEngine:
         observer: MultipartObserver | None = None,
         keep_upload_on_interrupt: bool = False,
         listed: SourceFacts | None = None,
+        inspected: SourceFacts | None = None,
     ) -> CopyResult:
         """Copy one object; return what was done or raise an S3xCopyError subclass.
 
         ``listed``: the source's facts from a listing (bulk copies). When they suffice
         (:func:`~s3xcopy.planning.listing_suffices`) the copy is planned from them, with
         no HeadObject of the source, and verified by the copy's own ETag when it can be.
+        ``inspected``: :meth:`inspect`'s answer for ``source`` and these ``extra_args``,
+        read just before (a journal looked the copy up with it): not read again.
         """
         args = dict(extra_args or {})
         if listed is not None and resume is None:
@@ -234,7 +237,7 @@ class CopyEngine:
         preflight_findings: tuple[Finding, ...] = ()
         try:
             try:
-                plan, facts = self.plan(source, dest, args, resume=resume)
+                plan, facts = self.plan(source, dest, args, resume=resume, inspected=inspected)
             except AccessDeniedError as exc:
                 exc.findings = _merge(exc.findings, self._diagnose_source(exc, source, dest, args))
                 raise
@@ -415,13 +418,17 @@ class CopyEngine:
         extra_args: Mapping[str, Any],
         *,
         resume: ResumeState | None = None,
+        inspected: SourceFacts | None = None,
     ) -> tuple[CopyPlan, SourceFacts]:
-        """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan."""
+        """Inspect the source (HeadObject, and its tags when multipart must carry them) and plan.
+
+        ``inspected``: the source's HeadObject facts, when the caller has just read them.
+        """
         # Refuse bad input before any request: a prefix source (unless dest is exact: bulk
         # copies), and destination settings S3 would refuse only after we had asked.
         dest = resolve_dest(source, dest, exact=self.exact_dest)
         self.check_extra_args(extra_args)
-        facts = self.inspect(source, extra_args)
+        facts = inspected if inspected is not None else self.inspect(source, extra_args)
         plan = self.plan_from_facts(facts, dest, extra_args, resume)
         if needs_source_tags(facts, plan.strategy, extra_args):
             facts = self.read_tags(facts, extra_args)

@@ -502,8 +502,8 @@ def journaled_copy(
     the journal's word stands). An upload an earlier run left open is resumed (S3 lists
     its parts, so none is copied twice); an interruption keeps the upload for the next
     run. ``result.warning`` says what the caller should know: an upload a killed run may
-    have left that could not be cleaned up, a recorded copy no longer there. The source is
-    read once more than without a journal (its ETag, to look it up).
+    have left that could not be cleaned up, a recorded copy no longer there. The source's
+    HeadObject, read first to look the copy up, is the copy's own.
     """
     target = resolve_dest(source, dest)
     try:
@@ -525,7 +525,7 @@ def journaled_copy(
     try:
         result = engine.copy(
             source, dest, extra_args, resume=resume, observer=journal.observer(),
-            keep_upload_on_interrupt=True,
+            keep_upload_on_interrupt=True, inspected=facts,
         )  # fmt: skip
     except S3xCopyError as exc:
         if not isinstance(exc, CopyInterruptedError):

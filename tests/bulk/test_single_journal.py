@@ -216,6 +216,8 @@ def test_a_journal_copy_gone_from_the_destination_is_made_again(
     client, source, dest = seed(seaweed, "lib-gone")
     journal = tmp_path / "lib.journal"
     first = library_copy(proxy, seaweed_session, source, dest, journal)
+    source_heads = [r for r in proxy.requests("HeadObject") if r.bucket == source]
+    assert len(source_heads) == 1  # the journal's lookup is the copy's own inspection
     client.delete_object(Bucket=dest, Key="big.bin")
 
     again = library_copy(proxy, seaweed_session, source, dest, journal)
