@@ -70,7 +70,9 @@ def copy_object(
     interruption (``cancel``, Ctrl-C, a killed process) keeps the multipart upload, and the
     same call again continues it, copying only the parts S3 does not have; once the copy
     is made, the same call again copies nothing and returns the recorded result with
-    ``skipped`` set (after one HeadObject showing the destination still holds it).
+    ``skipped`` set (after one HeadObject showing the destination still holds it). A
+    journal belongs to one source and destination (another pair is refused): one file per
+    copy, or ``copy_prefix(journal=...)`` for many objects under a prefix.
 
     Raises an ``S3xCopyError`` subclass; the botocore error is its ``__cause__``.
     """
