@@ -17,6 +17,7 @@ PolicyKind = Literal[
     "key-policy",
     "bucket-policy",
     "scp",
+    "rcp",
     "permissions-boundary",
     "session-policy",
     "vpc-endpoint-policy",

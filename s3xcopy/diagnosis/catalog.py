@@ -127,13 +127,15 @@ def _stated_permission(context: DenialContext, parsed: ParsedDenial) -> Permissi
 def _stated_account(
     context: DenialContext, parsed: ParsedDenial, permission: Permission
 ) -> str | None:
-    """The account whose policy AWS named: the caller's for caller-side policies."""
+    """The account whose policy AWS named: the caller's for caller-side policies, the
+    resource owner's for a bucket or key policy and for an RCP (it governs the resources
+    of the accounts it is attached to, whoever calls)."""
     policy = parsed.policy
     caller = caller_of(context)
     caller_account = account_of(parsed.principal or "") or (caller.account if caller else None)
-    if policy == "key-policy":
+    if policy == "key-policy" or (policy == "rcp" and permission.service == "kms"):
         return account_of(permission.resource)
-    if policy == "bucket-policy":
+    if policy in ("bucket-policy", "rcp"):
         if permission.bucket == context.dest.bucket:
             return context.dest_bucket_owner
         if permission.bucket == context.source.bucket:

@@ -31,7 +31,7 @@ _POLICY_PHRASES: tuple[tuple[str, PolicyKind, str], ...] = (
     ("identity-based policy", "identity-policy", "identity-based policy"),
     ("resource-based policy", "bucket-policy", "resource-based policy"),
     ("service control policy", "scp", "service control policy"),
-    ("resource control policy", "scp", "resource control policy"),
+    ("resource control policy", "rcp", "resource control policy"),
     ("permissions boundary", "permissions-boundary", "permissions boundary"),
     ("sessions policy", "session-policy", "session policy"),
     ("session policy", "session-policy", "session policy"),
@@ -61,7 +61,7 @@ class ParsedDenial:
     resource: str | None = None
     #: The policy the message blames, when it names one.
     policy: PolicyKind | None = None
-    #: AWS's own words for that policy ("resource control policy" maps to kind "scp").
+    #: AWS's own words for that policy ("sessions policy" maps to kind "session-policy").
     policy_phrase: str | None = None
     deny: Deny | None = None
     #: A policy ARN AWS appended (SCPs, RCPs, managed policies), if any.

@@ -51,7 +51,7 @@ OBJ = "arn:aws:s3:::cp-dst/1gb.dat"
         (
             f"User: {ROLE} is not authorized to perform: s3:GetObject on resource: {OBJ} "
             "with an explicit deny in a resource control policy",
-            ("explicit", ROLE, "s3:GetObject", OBJ, "scp", "explicit", None),
+            ("explicit", ROLE, "s3:GetObject", OBJ, "rcp", "explicit", None),
         ),
         (
             f"User: {ROLE} is not authorized to perform: kms:Decrypt on resource: {KEY} "

@@ -276,6 +276,29 @@ def test_source_key_is_blamed_when_the_source_is_kms_encrypted() -> None:
     assert ("kms:Decrypt", DEST_KEY, "key-policy", "987654321098") in got
 
 
+@pytest.mark.parametrize(
+    ("action", "resource", "owner", "account"),
+    [
+        ("s3:PutObject", f'"{OBJ}"', "987654321098", "987654321098"),  # the bucket's owner
+        ("kms:Decrypt", DEST_KEY, None, "987654321098"),  # the key's account
+        ("s3:PutObject", f'"{OBJ}"', None, None),  # unknown, never the caller's
+    ],
+)
+def test_an_rcp_deny_is_fixed_in_the_resource_owners_account(
+    action: str, resource: str, owner: str | None, account: str | None
+) -> None:
+    context = dataclasses.replace(
+        BASE,
+        message=explicit(action, resource, "with an explicit deny in a resource control policy"),
+        dest_bucket_owner=owner,
+    )
+    [finding] = diagnose(context)
+    assert (finding.code, finding.action, finding.policy, finding.account) == (
+        "explicit-deny", action, "rcp", account,
+    )  # fmt: skip
+    assert "explicit Deny in a resource control policy" in finding.summary
+
+
 def test_same_account_key_names_only_the_key_policy() -> None:
     findings = diagnose(dataclasses.replace(BASE, dest_key_arn=SAME_KEY))
     assert [(f.policy, f.account) for f in findings] == [("key-policy", "123456789012")]
