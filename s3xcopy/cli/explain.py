@@ -113,6 +113,13 @@ def register(subparsers: Any) -> None:
     files.add_argument("--bucket-key-enabled", action="append", default=[], metavar="BUCKET")
     files.add_argument("--key-policy", action="append", default=[], metavar="KEY_ARN=FILE")
     files.add_argument("--scp", action="append", default=[], metavar="FILE")
+    files.add_argument(
+        "--rcp",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=FILE",
+        help="a resource control policy on ACCOUNT's buckets and keys",
+    )
     files.add_argument("--permissions-boundary", metavar="FILE")
     files.add_argument("--session-policy", metavar="FILE")
     files.add_argument("--region", default="us-east-1")
@@ -218,11 +225,18 @@ def _world_from_files(
         )
         buckets[name] = BucketInfo(name, owner, region, policy, encryption)
     scps = tuple(_policy_file(p, "scp", Path(p).stem, account) for p in args.scp)
+    rcps: dict[str, tuple[Policy, ...]] = {}
+    for text in args.rcp:
+        holder, path = _pair(text, "--rcp")
+        if not (len(holder) == 12 and holder.isdigit()):
+            raise InvalidInputError(f"--rcp {text}: {holder!r} is not a 12-digit account id")
+        rcps[holder] = (*rcps.get(holder, ()), _policy_file(path, "rcp", Path(path).stem, holder))
     world = World(
         principals=(principal,),
         buckets=buckets,
         keys=tuple(keys),
         scps={account: scps} if scps else {},
+        rcps=rcps,
         region=region,
     )
     return world, principal.caller()

@@ -19,7 +19,8 @@ The format (every field not marked optional is required; unknown fields are erro
       "description": "optional text",
       "region": "us-east-1",                      # optional, default us-east-1
       "error_style": "bare" | "explicit",          # optional, default bare
-      "accounts": {"123456789012": {"name": "optional", "scps": [POLICY, ...]}},
+      "accounts": {"123456789012": {"name": "optional", "scps": [POLICY, ...],
+                                    "rcps": [POLICY, ...]}},
       "principals": {
         "EC2Role": {
           "account": "123456789012", "type": "role" | "user",
@@ -55,6 +56,8 @@ The format (every field not marked optional is required; unknown fields are erro
     }
 
 Each account's SCPs form one level: when present, one must allow and any Deny wins.
+So do its RCPs (resource control policies), for requests on its buckets and keys by
+any caller; their statements name ``"Principal": "*"``.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ _TOP = {
     "description", "region", "error_style", "accounts", "principals", "buckets", "keys",
     "vpc_endpoints",
 }  # fmt: skip
-_ACCOUNT_FIELDS = {"name", "scps"}
+_ACCOUNT_FIELDS = {"name", "scps", "rcps"}
 _PRINCIPAL_FIELDS = {
     "account", "type", "path", "session_name", "access_key_id", "secret_access_key",
     "policies", "permissions_boundary", "session_policy", "source_ip", "source_vpce",
@@ -182,8 +185,8 @@ class Scenario:
         """A copy with ``statement`` appended to one policy.
 
         ``target`` is ``keys/NAME``, ``buckets/NAME``, ``principals/NAME/POLICY``
-        (created if missing), ``principals/NAME/permissions_boundary`` or
-        ``accounts/ID/scps/INDEX``.
+        (created if missing), ``principals/NAME/permissions_boundary``,
+        ``accounts/ID/scps/INDEX`` or ``accounts/ID/rcps/INDEX``.
         """
         doc = self.to_dict()
         parts = target.split("/")
@@ -198,8 +201,8 @@ class Scenario:
                 holder, slot = doc["principals"][parts[1]], "permissions_boundary"
             elif len(parts) == 3 and parts[0] == "principals":
                 holder, slot = doc["principals"][parts[1]].setdefault("policies", {}), parts[2]
-            elif len(parts) == 4 and parts[0] == "accounts" and parts[2] == "scps":
-                holder, slot = doc["accounts"][parts[1]]["scps"], int(parts[3])
+            elif len(parts) == 4 and parts[0] == "accounts" and parts[2] in ("scps", "rcps"):
+                holder, slot = doc["accounts"][parts[1]][parts[2]], int(parts[3])
             else:
                 raise KeyError(target)
             policy = holder[slot] if isinstance(slot, int) else holder.get(slot)
@@ -310,6 +313,21 @@ class _Loader:
         except PolicyError as exc:
             raise self.fail((*path, *exc.path), exc.reason) from exc
 
+    def organization_policies(
+        self, spec: Mapping[str, Any], path: JsonPath, member: str, kind: str, account: str
+    ) -> tuple[Policy, ...]:
+        """An account's SCPs (``scps``) or RCPs (``rcps``): a list of policies, maybe empty."""
+        raw = spec.get(member, [])
+        if not isinstance(raw, list):
+            raise self.fail((*path, member), f"expected a list of policies, got {_type_name(raw)}")
+        label = kind.upper()
+        return tuple(
+            self.policy(
+                p, (*path, member, i), kind=kind, name=f"{label} {i} of {account}", account=account
+            )
+            for i, p in enumerate(raw)
+        )
+
     def account_ref(self, value: Any, path: JsonPath, accounts: Mapping[str, Any]) -> str:
         account = self.string(value, path, _ACCOUNT, "account id (12 digits)")
         if account not in accounts:
@@ -329,23 +347,15 @@ class _Loader:
         if not accounts:
             raise self.fail(("accounts",), "declare at least one account")
         scps: dict[str, tuple[Policy, ...]] = {}
+        rcps: dict[str, tuple[Policy, ...]] = {}
         for account, spec in accounts.items():
             path: JsonPath = ("accounts", account)
             self.string(account, path, _ACCOUNT, "account id (12 digits)")
             spec = self.obj(spec, path, _ACCOUNT_FIELDS)
             if "name" in spec:
                 self.string(spec["name"], (*path, "name"))
-            raw_scps = spec.get("scps", [])
-            if not isinstance(raw_scps, list):
-                raise self.fail(
-                    (*path, "scps"), f"expected a list of policies, got {_type_name(raw_scps)}"
-                )
-            scps[account] = tuple(
-                self.policy(
-                    p, (*path, "scps", i), kind="scp", name=f"SCP {i} of {account}", account=account
-                )
-                for i, p in enumerate(raw_scps)
-            )
+            scps[account] = self.organization_policies(spec, path, "scps", "scp", account)
+            rcps[account] = self.organization_policies(spec, path, "rcps", "rcp", account)
 
         keys, key_arns = self.keys(doc.get("keys", {}), accounts, region)
         vpc_endpoints = {}
@@ -368,6 +378,7 @@ class _Loader:
             buckets=buckets,
             keys=tuple(keys),
             scps={a: p for a, p in scps.items() if p},
+            rcps={a: p for a, p in rcps.items() if p},
             vpc_endpoints=vpc_endpoints,
             region=region,
         )

@@ -1,7 +1,7 @@
 """IAM JSON policy documents parsed once into frozen, validated objects.
 
 ``parse_policy(doc, kind=...)`` accepts the JSON text or the decoded dict of an
-identity, bucket, key, SCP, permissions-boundary, session or VPC-endpoint policy
+identity, bucket, key, SCP, RCP, permissions-boundary, session or VPC-endpoint policy
 and returns a :class:`Policy`. It rejects what IAM rejects (a Principal in an
 identity policy, a resource policy without one, Action and NotAction together,
 unknown condition operators...) with a :class:`PolicyError` whose ``path`` says
@@ -41,7 +41,10 @@ IDENTITY_KINDS: frozenset[str] = frozenset(
     {"identity-policy", "scp", "permissions-boundary", "session-policy"}
 )
 #: Policies attached to a resource: a Principal (or NotPrincipal) is required.
-RESOURCE_KINDS: frozenset[str] = frozenset({"bucket-policy", "key-policy", "vpc-endpoint-policy"})
+#: (A resource control policy's statements name ``"Principal": "*"``: it is one of these.)
+RESOURCE_KINDS: frozenset[str] = frozenset(
+    {"bucket-policy", "key-policy", "vpc-endpoint-policy", "rcp"}
+)
 
 #: Base condition operators (without ``IfExists`` and the ``ForAnyValue:``/``ForAllValues:`` sets).
 CONDITION_OPERATORS: frozenset[str] = frozenset(
@@ -263,6 +266,24 @@ def _parse_principal(value: Any, path: JsonPath) -> tuple[tuple[str, tuple[str, 
     return tuple(entries)
 
 
+def _check_rcp_statement(raw: Mapping[str, Any], path: JsonPath) -> None:
+    """What AWS Organizations accepts in a resource control policy's statement.
+
+    Allow is only in AWS's own RCPFullAWSAccess, attached to every account and never
+    detached (so the evaluator lets what no RCP denies through); the Principal is
+    ``"*"`` and NotPrincipal is not supported.
+    """
+    if raw["Effect"] != "Deny":
+        raise PolicyError(
+            (*path, "Effect"),
+            'an rcp statement must be "Deny" (Allow is only in AWS\'s RCPFullAWSAccess)',
+        )
+    if "NotPrincipal" in raw:
+        raise PolicyError((*path, "NotPrincipal"), "an rcp cannot name a NotPrincipal")
+    if raw.get("Principal") != "*":
+        raise PolicyError((*path, "Principal"), 'an rcp statement\'s Principal must be "*"')
+
+
 def _parse_statement(raw: Any, index: int, kind: str, path: JsonPath) -> Statement:
     if not isinstance(raw, dict):
         raise PolicyError(path, f"a statement must be an object, got {_kind(raw)}")
@@ -279,6 +300,8 @@ def _parse_statement(raw: Any, index: int, kind: str, path: JsonPath) -> Stateme
         raise PolicyError(
             (*path, "Effect"), f'expected "Allow" or "Deny", got {json.dumps(effect)}'
         )
+    if kind == "rcp":
+        _check_rcp_statement(raw, path)
 
     if ("Action" in raw) == ("NotAction" in raw):
         raise PolicyError(path, "a statement needs exactly one of Action or NotAction")

@@ -2,10 +2,12 @@
 
 :func:`evaluate` takes a :class:`Request` (caller, action, resource ARN, context)
 and a :class:`PolicySet` (the caller's identity policies, the resource's policy
-and owner, and the optional SCP / permissions-boundary / session / VPC-endpoint
-layers) and returns a :class:`Decision` that says why:
+and owner, and the optional SCP / RCP / permissions-boundary / session /
+VPC-endpoint layers) and returns a :class:`Decision` that says why:
 
 1. An explicit Deny in any applicable statement wins.
+   That includes the RCPs of the resource's account (deny-only: AWS's
+   RCPFullAWSAccess, attached to every account, allows the rest).
 2. Every present limiting layer (SCPs of the caller's account, the VPC endpoint
    policy, the permissions boundary, session policies) must allow.
 3. Then the grant itself:
@@ -53,6 +55,7 @@ AWS_POLICY_PHRASES: dict[str, str] = {
     "bucket-policy": "resource-based policy",
     "key-policy": "resource-based policy",
     "scp": "service control policy",
+    "rcp": "resource control policy",
     "permissions-boundary": "permissions boundary",
     "session-policy": "session policy",
     "vpc-endpoint-policy": "VPC endpoint policy",
@@ -87,6 +90,9 @@ class PolicySet:
     resource_name: str | None = None
     #: SCPs that apply to the caller's account; when present, one must allow.
     scps: tuple[Policy, ...] = ()
+    #: RCPs that apply to the resource owner's account, whoever calls: their Deny wins.
+    #: (They allow nothing: AWS's RCPFullAWSAccess, always attached, lets the rest through.)
+    rcps: tuple[Policy, ...] = ()
     permissions_boundary: Policy | None = None
     session_policies: tuple[Policy, ...] = ()
     vpc_endpoint_policy: Policy | None = None
@@ -302,6 +308,7 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     boundary = [policies.permissions_boundary] if policies.permissions_boundary else []
     layers: list[tuple[str, list[_Match]]] = [
         ("scp", _matches(policies.scps, request)),
+        ("rcp", _matches(policies.rcps, request)),
         ("vpce", _matches(vpce, request)),
         ("resource", _matches(resource_policies, request)),
         ("identity", _matches(policies.identity, request)),

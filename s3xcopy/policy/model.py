@@ -180,6 +180,8 @@ class World:
     keys: tuple[KeyInfo, ...] = ()
     #: SCPs per account id (all of one level: one must allow, any Deny wins).
     scps: Mapping[str, tuple[Policy, ...]] = field(default_factory=dict)
+    #: RCPs per account id: they govern that account's buckets and keys, whoever calls.
+    rcps: Mapping[str, tuple[Policy, ...]] = field(default_factory=dict)
     #: VPC endpoint policies by endpoint id (``vpce-...``).
     vpc_endpoints: Mapping[str, Policy] = field(default_factory=dict)
     #: Default region (of buckets and keys that do not say).
@@ -254,6 +256,7 @@ class World:
             resource_account=info.account if info else None,
             resource_name=f"bucket {bucket}",
             scps=tuple(self.scps.get(caller.account, ())),
+            rcps=tuple(self.rcps.get(info.account, ())) if info else (),
             permissions_boundary=info_principal.permissions_boundary if info_principal else None,
             session_policies=info_principal.session_policies if info_principal else (),
             vpc_endpoint_policy=self.vpc_endpoints.get(via_vpce) if via_vpce else None,
@@ -269,6 +272,7 @@ class World:
             resource_account=key.account,
             resource_name=key.arn,
             scps=tuple(self.scps.get(caller.account, ())),
+            rcps=tuple(self.rcps.get(key.account, ())),
             permissions_boundary=info_principal.permissions_boundary if info_principal else None,
             session_policies=info_principal.session_policies if info_principal else (),
         )

@@ -101,6 +101,23 @@ def deny(principal: str, action: str, resource: str, **extra: Any) -> dict[str, 
     return statement
 
 
+def outside_writes_denied(action: str) -> dict[str, Any]:
+    """An RCP: ``action`` on the account's resources is denied to principals outside it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyOurAccount",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": action,
+                "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalAccount": DST_ACCOUNT}},
+            }
+        ],
+    }
+
+
 def source_in_other_account(doc: dict[str, Any], **bucket: Any) -> None:
     doc["buckets"]["cp-src"] = {"account": OTHER, "encryption": {"sse": "AES256"}, **bucket}
 
@@ -288,6 +305,15 @@ CASES = [
          lambda d: d["accounts"][SRC_ACCOUNT].update(scps=[ADMIN, {"Version": "2012-10-17",
              "Statement": [deny("", "s3:PutObject", "arn:aws:s3:::cp-dst/*")]}]),
          (("s3:PutObject", "scp", SRC_ACCOUNT),), config=SINGLE, codes=("explicit-deny",)),
+    # An RCP governs the resources of its own account, whoever calls: the fix is in the
+    # destination's organization, not the caller's.
+    Case("rcp-explicit-deny", "explicit",
+         lambda d: d["accounts"][DST_ACCOUNT].update(rcps=[outside_writes_denied("s3:PutObject")]),
+         (("s3:PutObject", "rcp", DST_ACCOUNT),), config=SINGLE, codes=("explicit-deny",),
+         extra_args={"ExpectedBucketOwner": DST_ACCOUNT}),  # else the owner is not known
+    Case("rcp-explicit-deny-on-the-key", "explicit",
+         lambda d: d["accounts"][DST_ACCOUNT].update(rcps=[outside_writes_denied("kms:Decrypt")]),
+         (("kms:Decrypt", "rcp", DST_ACCOUNT),), codes=("explicit-deny",)),
     Case("key-policy-explicit-deny", "explicit",
          lambda d: key_statements(d).append(deny(ROLE, "kms:Decrypt", "*")),
          (("kms:Decrypt", "key-policy", DST_ACCOUNT),), codes=("explicit-deny",)),

@@ -46,6 +46,11 @@ def _rename_account(doc: dict[str, Any]) -> None:
     doc["accounts"]["12345"] = doc["accounts"].pop("123456789012")
 
 
+def _rcp(effect: str, principal: Any) -> dict[str, Any]:
+    statement = {"Effect": effect, "Principal": principal, "Action": "s3:*", "Resource": "*"}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
 BAD = [
     (
         "unknown-top-field",
@@ -121,6 +126,23 @@ BAD = [
         "principals-not-object",
         _set(["principals"], []),
         "$.principals: expected an object, got a list",
+    ),
+    (
+        "rcp-allow",
+        _set(["accounts", "987654321098", "rcps"], [_rcp("Allow", "*")]),
+        '$.accounts["987654321098"].rcps[0].Statement[0].Effect: '
+        'an rcp statement must be "Deny" (Allow is only in AWS\'s RCPFullAWSAccess)',
+    ),
+    (
+        "rcp-named-principal",
+        _set(["accounts", "987654321098", "rcps"], [_rcp("Deny", {"AWS": "123456789012"})]),
+        '$.accounts["987654321098"].rcps[0].Statement[0].Principal: '
+        'an rcp statement\'s Principal must be "*"',
+    ),
+    (
+        "rcps-not-a-list",
+        _set(["accounts", "987654321098", "rcps"], {}),
+        '$.accounts["987654321098"].rcps: expected a list of policies, got an object',
     ),
     (
         "bad-condition",

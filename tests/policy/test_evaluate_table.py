@@ -383,6 +383,30 @@ CASES = [
         bucket(identity=(identity(allow("s3:*")),), scps=(policy("scp", allow("*")),)),
         "allowed",
     ),
+    # An RCP is the resource account's, whoever calls, and only denies (AWS's
+    # RCPFullAWSAccess, never detached, lets the rest through).
+    Case(
+        "rcp-denies-the-outside-caller",
+        "s3:GetObject",
+        OBJ,
+        bucket(
+            B,
+            identity=(identity(allow("s3:*")),),
+            resource=bucket_policy(allow(principal={"AWS": A}, resource="*"), account=B),
+            rcps=(policy("rcp", deny(principal="*"), account=B),),
+        ),
+        "explicit:rcp",
+    ),
+    Case(
+        "rcp-without-a-matching-deny-needs-no-allow",
+        "s3:GetObject",
+        OBJ,
+        bucket(
+            identity=(identity(allow("s3:*")),),
+            rcps=(policy("rcp", deny("s3:PutObject", principal="*")),),
+        ),
+        "allowed",
+    ),
     Case(
         "boundary-no-allow",
         "s3:GetObject",

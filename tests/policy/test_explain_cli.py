@@ -272,3 +272,45 @@ def test_grants_need_put_object_acl_and_meet_grant_header_conditions(
     code, _, err = run(capsys, *base, "--acl", "private", "--grants", f"full={owner_grant}")
     assert code == 2
     assert "--acl cannot be combined with --grants" in err
+
+
+def test_an_rcp_of_the_destination_account_is_named_with_that_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "987654321098"}},
+            }
+        ],
+    }
+    base = [
+        *COPY, "--size", "1MiB", "--json", "--principal", ROLE,
+        "--identity-policy", _write(tmp_path / "id.json", {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+        }),
+        "--bucket-owner", "cp-dst=987654321098",
+        "--bucket-policy", "cp-dst=" + _write(tmp_path / "bucket.json", {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:*",
+                           "Resource": "arn:aws:s3:::cp-dst/*"}],
+        }),
+    ]  # fmt: skip
+    assert run(capsys, *base)[0] == 0  # allowed without the RCP
+    code, out, err = run(
+        capsys, *base, "--rcp", "987654321098=" + _write(tmp_path / "rcp.json", outside)
+    )
+    assert code == 3, err
+    findings = json.loads(out)["findings"]
+    assert {(f["code"], f["action"], f["policy"], f["account"]) for f in findings} == {
+        ("explicit-deny", "s3:PutObject", "rcp", "987654321098")
+    }
+    code, _, err = run(capsys, *base, "--rcp", "98765=" + str(tmp_path / "rcp.json"))
+    assert (code, err) == (2, "error: --rcp 98765=" + str(tmp_path / "rcp.json")
+                           + ": '98765' is not a 12-digit account id\n")  # fmt: skip
