@@ -38,6 +38,7 @@ from ..policy import (
     parse_policy,
 )
 from ..policy.document import format_json_path
+from ..policy.model import ORGANIZATION_ID
 from ..units import format_size, parse_size
 from .exitcodes import ExitCode
 from .grants import grant_arg
@@ -119,6 +120,13 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="ACCOUNT=FILE",
         help="a resource control policy on ACCOUNT's buckets and keys",
+    )
+    files.add_argument(
+        "--organization",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=o-ID",
+        help="ACCOUNT is in this organization (aws:PrincipalOrgID, aws:ResourceOrgID)",
     )
     files.add_argument("--permissions-boundary", metavar="FILE")
     files.add_argument("--session-policy", metavar="FILE")
@@ -231,12 +239,20 @@ def _world_from_files(
         if not (len(holder) == 12 and holder.isdigit()):
             raise InvalidInputError(f"--rcp {text}: {holder!r} is not a 12-digit account id")
         rcps[holder] = (*rcps.get(holder, ()), _policy_file(path, "rcp", Path(path).stem, holder))
+    organizations = dict(_pair(t, "--organization") for t in args.organization)
+    for holder, org in organizations.items():
+        if not (len(holder) == 12 and holder.isdigit()) or not ORGANIZATION_ID.match(org):
+            raise InvalidInputError(
+                f"--organization expects ACCOUNT=o-ID (12 digits, o- and 10 to 32 lower-case "
+                f"letters or digits), got {holder}={org}"
+            )
     world = World(
         principals=(principal,),
         buckets=buckets,
         keys=tuple(keys),
         scps={account: scps} if scps else {},
         rcps=rcps,
+        organizations=organizations,
         region=region,
     )
     return world, principal.caller()

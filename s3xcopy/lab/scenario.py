@@ -19,8 +19,8 @@ The format (every field not marked optional is required; unknown fields are erro
       "description": "optional text",
       "region": "us-east-1",                      # optional, default us-east-1
       "error_style": "bare" | "explicit",          # optional, default bare
-      "accounts": {"123456789012": {"name": "optional", "scps": [POLICY, ...],
-                                    "rcps": [POLICY, ...]}},
+      "accounts": {"123456789012": {"name": "optional", "organization": "o-exampleorgid",
+                                    "scps": [POLICY, ...], "rcps": [POLICY, ...]}},
       "principals": {
         "EC2Role": {
           "account": "123456789012", "type": "role" | "user",
@@ -57,7 +57,9 @@ The format (every field not marked optional is required; unknown fields are erro
 
 Each account's SCPs form one level: when present, one must allow and any Deny wins.
 So do its RCPs (resource control policies), for requests on its buckets and keys by
-any caller; their statements name ``"Principal": "*"``.
+any caller; their statements name ``"Principal": "*"``. An account's optional
+``organization`` sets aws:PrincipalOrgID for its principals and aws:ResourceOrgID for
+its buckets and keys (bucket policies granting "aws:PrincipalOrgID": "o-..." work).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ from typing import Any, Literal, cast
 from ..errors import InvalidInputError
 from ..policy.document import JsonPath, Policy, PolicyError, format_json_path, parse_policy
 from ..policy.model import (
+    ORGANIZATION_ID,
     BucketInfo,
     Encryption,
     KeyInfo,
@@ -107,7 +110,7 @@ _TOP = {
     "description", "region", "error_style", "accounts", "principals", "buckets", "keys",
     "vpc_endpoints",
 }  # fmt: skip
-_ACCOUNT_FIELDS = {"name", "scps", "rcps"}
+_ACCOUNT_FIELDS = {"name", "organization", "scps", "rcps"}
 _PRINCIPAL_FIELDS = {
     "account", "type", "path", "session_name", "access_key_id", "secret_access_key",
     "policies", "permissions_boundary", "session_policy", "source_ip", "source_vpce",
@@ -348,12 +351,18 @@ class _Loader:
             raise self.fail(("accounts",), "declare at least one account")
         scps: dict[str, tuple[Policy, ...]] = {}
         rcps: dict[str, tuple[Policy, ...]] = {}
+        organizations: dict[str, str] = {}
         for account, spec in accounts.items():
             path: JsonPath = ("accounts", account)
             self.string(account, path, _ACCOUNT, "account id (12 digits)")
             spec = self.obj(spec, path, _ACCOUNT_FIELDS)
             if "name" in spec:
                 self.string(spec["name"], (*path, "name"))
+            if "organization" in spec:
+                organizations[account] = self.string(
+                    spec["organization"], (*path, "organization"), ORGANIZATION_ID,
+                    "organization id (o- and 10 to 32 lower-case letters or digits)",
+                )  # fmt: skip
             scps[account] = self.organization_policies(spec, path, "scps", "scp", account)
             rcps[account] = self.organization_policies(spec, path, "rcps", "rcp", account)
 
@@ -379,6 +388,7 @@ class _Loader:
             keys=tuple(keys),
             scps={a: p for a, p in scps.items() if p},
             rcps={a: p for a, p in rcps.items() if p},
+            organizations=organizations,
             vpc_endpoints=vpc_endpoints,
             region=region,
         )

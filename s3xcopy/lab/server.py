@@ -558,8 +558,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         network = self.lab.network_for(principal, self.client_address[0])
         context = kms_context_direct(
-            caller, region=scenario.region, key_account=key.account, network=network
-        )
+            caller, region=scenario.region, key_account=key.account, network=network,
+            principal_org_id=world.organization(caller.account),
+            resource_org_id=world.organization(key.account),
+        )  # fmt: skip
         decision = evaluate(
             Request(caller, "kms:DescribeKey", key.arn, context), world.kms_policies(caller, key)
         )

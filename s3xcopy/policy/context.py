@@ -65,6 +65,13 @@ def _principal_keys(caller: Caller) -> dict[str, ContextValue | None]:
     }
 
 
+def _organization_keys(
+    principal_org_id: str | None, resource_org_id: str | None
+) -> dict[str, ContextValue | None]:
+    """aws:PrincipalOrgID / aws:ResourceOrgID: present only for accounts in an organization."""
+    return {"aws:PrincipalOrgID": principal_org_id, "aws:ResourceOrgID": resource_org_id}
+
+
 def _time_keys(now: datetime | None) -> dict[str, ContextValue | None]:
     if now is None:
         return {}
@@ -83,13 +90,20 @@ def s3_context(
     headers: Mapping[str, str] | None = None,
     query: Mapping[str, str] | None = None,
     network: Network | None = None,
+    principal_org_id: str | None = None,
+    resource_org_id: str | None = None,
 ) -> Context:
-    """Condition keys of the caller's own S3 request (``headers`` with lower-case names)."""
+    """Condition keys of the caller's own S3 request (``headers`` with lower-case names).
+
+    ``principal_org_id`` / ``resource_org_id``: the organizations of the caller's and of
+    the bucket owner's account, when they are in one.
+    """
     network = network or Network()
     headers = headers or {}
     query = query or {}
     values: dict[str, ContextValue | None] = {
         **_principal_keys(caller),
+        **_organization_keys(principal_org_id, resource_org_id),
         **_time_keys(network.now),
         "aws:SecureTransport": network.secure_transport,
         "aws:ViaAWSService": False,
@@ -133,10 +147,13 @@ def kms_context_via_s3(
     key_account: str,
     encryption_context_arn: str,
     now: datetime | None = None,
+    principal_org_id: str | None = None,
+    resource_org_id: str | None = None,
 ) -> Context:
     """Condition keys of a KMS call S3 makes for the caller (no SourceIp / SourceVpce)."""
     values: dict[str, ContextValue | None] = {
         **_principal_keys(caller),
+        **_organization_keys(principal_org_id, resource_org_id),
         **_time_keys(now),
         "aws:SecureTransport": True,
         "aws:ViaAWSService": True,
@@ -157,11 +174,14 @@ def kms_context_direct(
     key_account: str,
     network: Network | None = None,
     encryption_context: Mapping[str, str] | None = None,
+    principal_org_id: str | None = None,
+    resource_org_id: str | None = None,
 ) -> Context:
     """Condition keys of the caller's own KMS call (DescribeKey, a direct probe)."""
     network = network or Network()
     values: dict[str, ContextValue | None] = {
         **_principal_keys(caller),
+        **_organization_keys(principal_org_id, resource_org_id),
         **_time_keys(network.now),
         "aws:SecureTransport": network.secure_transport,
         "aws:ViaAWSService": False,

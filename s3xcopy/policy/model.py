@@ -11,6 +11,7 @@ account looks like (its fixed policy allows only callers of that account via S3)
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from typing import Literal
 from .document import Policy, parse_policy
 from .evaluate import PolicySet
 from .principals import Caller
+
+#: An AWS Organizations organization id, as aws:PrincipalOrgID carries it.
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 __all__ = [
     "AWS_MANAGED_S3_ALIAS",
@@ -182,6 +186,9 @@ class World:
     scps: Mapping[str, tuple[Policy, ...]] = field(default_factory=dict)
     #: RCPs per account id: they govern that account's buckets and keys, whoever calls.
     rcps: Mapping[str, tuple[Policy, ...]] = field(default_factory=dict)
+    #: The organization (``o-...``) of each account that is in one (aws:PrincipalOrgID,
+    #: aws:ResourceOrgID).
+    organizations: Mapping[str, str] = field(default_factory=dict)
     #: VPC endpoint policies by endpoint id (``vpce-...``).
     vpc_endpoints: Mapping[str, Policy] = field(default_factory=dict)
     #: Default region (of buckets and keys that do not say).
@@ -200,6 +207,10 @@ class World:
             ):
                 return info
         return None
+
+    def organization(self, account: str | None) -> str | None:
+        """The organization ``account`` is in (None: none, or an unknown account)."""
+        return self.organizations.get(account) if account else None
 
     def bucket(self, name: str) -> BucketInfo | None:
         return self.buckets.get(name)

@@ -237,6 +237,8 @@ def check_call(
                 headers=call.headers,
                 query=call.query,
                 network=network,
+                principal_org_id=world.organization(caller.account),
+                resource_org_id=world.organization(owner),
             )
             request = Request(caller, permission.action, permission.resource, context)
             checks.append(PermissionCheck(permission, evaluate(request, policies)))
@@ -254,6 +256,8 @@ def check_call(
             key_account=key.account,
             encryption_context_arn=permission.encryption_context_arn,
             now=network.now,
+            principal_org_id=world.organization(caller.account),
+            resource_org_id=world.organization(key.account),
         )
         decision = evaluate(
             Request(caller, permission.action, key.arn, context), world.kms_policies(caller, key)

@@ -428,3 +428,32 @@ def test_granting_what_was_asked_fixes_the_copy(lab: Any, unique_key: str) -> No
         pytest.fail("the copy never succeeded")
     assert result.strategy == "multipart"
     assert stated_policies == [("key-policy", DST_ACCOUNT), ("identity-policy", SRC_ACCOUNT)]
+
+
+def test_a_bucket_policy_granting_an_organization_admits_its_accounts_only(
+    lab: Any, unique_key: str
+) -> None:
+    """The common cross-account grant: ``"aws:PrincipalOrgID": "o-..."`` in the bucket policy."""
+    org = "o-a1b2c3d4e5"
+    doc = base("explicit")
+    bucket_statements(doc)[0].update(
+        Principal="*", Condition={"StringEquals": {"aws:PrincipalOrgID": org}}
+    )
+    doc["accounts"][DST_ACCOUNT]["organization"] = org
+    outside = lab(doc)  # the caller's account is in no organization
+    error = copy_denied(
+        outside, Case("org", "explicit", lambda d: None, (), config=SINGLE), unique_key
+    )
+    assert ("s3:PutObject", "bucket-policy", "stated") in {
+        (f.action, f.policy, f.certainty) for f in error.findings
+    }
+
+    doc["accounts"][SRC_ACCOUNT]["organization"] = org
+    inside = lab(doc)
+    put_source(inside, "SrcAdmin", unique_key, 1 * KiB, None)
+    engine = build_engine(
+        SINGLE, session=_session(inside, "EC2Role"), endpoint_url=inside.endpoint_url,
+        sleep=lambda _: None,
+    )  # fmt: skip
+    result = engine.copy(S3Location("cp-src", unique_key), S3Location("cp-dst", unique_key))
+    assert result.size == 1 * KiB

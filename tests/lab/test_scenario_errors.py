@@ -145,6 +145,12 @@ BAD = [
         '$.accounts["987654321098"].rcps: expected a list of policies, got an object',
     ),
     (
+        "organization-id",
+        _set(["accounts", "123456789012", "organization"], "org-1"),
+        '$.accounts["123456789012"].organization: "org-1" is not a valid organization id '
+        "(o- and 10 to 32 lower-case letters or digits)",
+    ),
+    (
         "bad-condition",
         _set(
             ["keys", "dst-key", "policy", "Statement", 0, "Condition"], {"StringEqual": {"a": "b"}}

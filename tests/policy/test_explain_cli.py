@@ -274,6 +274,24 @@ def test_grants_need_put_object_acl_and_meet_grant_header_conditions(
     assert "--acl cannot be combined with --grants" in err
 
 
+def _into_other_account(tmp_path: Path, grant: dict[str, Any]) -> list[str]:
+    """explain's arguments: ROLE (allowed s3:*) copies 1 MiB into account 987654321098's
+    cp-dst, whose bucket policy allows s3:PutObject with ``grant`` (Principal, Condition)."""
+    statement = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::cp-dst/*"}
+    identity = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    return [
+        *COPY, "--size", "1MiB", "--principal", ROLE,
+        "--identity-policy", _write(
+            tmp_path / "id.json", {"Version": "2012-10-17", "Statement": [identity]}
+        ),
+        "--bucket-owner", "cp-dst=987654321098",
+        "--bucket-policy", "cp-dst=" + _write(
+            tmp_path / "bucket.json",
+            {"Version": "2012-10-17", "Statement": [{**statement, **grant}]},
+        ),
+    ]  # fmt: skip
+
+
 def test_an_rcp_of_the_destination_account_is_named_with_that_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -289,19 +307,7 @@ def test_an_rcp_of_the_destination_account_is_named_with_that_account(
             }
         ],
     }
-    base = [
-        *COPY, "--size", "1MiB", "--json", "--principal", ROLE,
-        "--identity-policy", _write(tmp_path / "id.json", {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
-        }),
-        "--bucket-owner", "cp-dst=987654321098",
-        "--bucket-policy", "cp-dst=" + _write(tmp_path / "bucket.json", {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "s3:*",
-                           "Resource": "arn:aws:s3:::cp-dst/*"}],
-        }),
-    ]  # fmt: skip
+    base = [*_into_other_account(tmp_path, {"Principal": {"AWS": ROLE}}), "--json"]
     assert run(capsys, *base)[0] == 0  # allowed without the RCP
     code, out, err = run(
         capsys, *base, "--rcp", "987654321098=" + _write(tmp_path / "rcp.json", outside)
@@ -314,3 +320,17 @@ def test_an_rcp_of_the_destination_account_is_named_with_that_account(
     code, _, err = run(capsys, *base, "--rcp", "98765=" + str(tmp_path / "rcp.json"))
     assert (code, err) == (2, "error: --rcp 98765=" + str(tmp_path / "rcp.json")
                            + ": '98765' is not a 12-digit account id\n")  # fmt: skip
+
+
+def test_organizations_meet_a_bucket_policy_that_grants_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    org = "o-a1b2c3d4e5"
+    grant = {"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}}
+    base = _into_other_account(tmp_path, grant)
+    code, out, _ = run(capsys, *base)
+    assert code == 3 and "aws:PrincipalOrgID" in out  # the near miss says which condition
+    code, _, err = run(capsys, *base, "--organization", f"123456789012={org}")
+    assert code == 0, err
+    code, _, err = run(capsys, *base, "--organization", "123456789012=org-1")
+    assert code == 2 and err.startswith("error: --organization expects ACCOUNT=o-ID")
