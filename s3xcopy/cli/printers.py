@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any, TextIO
 
 from ..bulk.results import ARCHIVED, BulkSummary, ObjectOutcome
+from ..calls import aws_message
 from ..errors import S3xCopyError
 from ..events import CopyFailed, CopyPlanned, CopySucceeded, Event
 from ..findings import Finding
@@ -25,6 +26,13 @@ from ..units import format_size
 
 #: The longest a line written to stdout waits in its buffer while more lines follow.
 FLUSH_SECONDS = 0.1
+#: Said once a run after the findings of a copy refused with a bare "Access Denied".
+BARE_DENIAL_NOTE = (
+    'note: AWS said only "Access Denied" (as it does across organizations), so the grants '
+    "above are inferred; if they are all in place, an explicit Deny refuses the request: an "
+    "SCP of the caller's account, an RCP of the bucket's or key's account, a VPC endpoint "
+    "policy, a permissions boundary or a session policy"
+)
 
 
 def finding_lines(finding: Finding) -> list[str]:
@@ -65,6 +73,7 @@ class Printer:
         self.err = err or sys.stderr
         self.plans: dict[tuple[str, str], CopyPlan] = {}
         self.printed_findings: set[Finding] = set()
+        self._bare_denial_noted = False
         self._flushed_at = 0.0
         #: The context each line is written in (a progress bar lifts itself off in it).
         self.around_line: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
@@ -106,7 +115,7 @@ class Printer:
             return
         if not self.quiet:
             self._line(self.err, f"copy failed: {event.source} to {event.dest} {event.error}")
-        self.findings(event.error.findings)
+        self.failure_findings(event.error)
 
     # --- building blocks ----------------------------------------------------------------
 
@@ -138,6 +147,21 @@ class Printer:
                 self.printed_findings.add(finding)
                 for line in finding_lines(finding):
                     self._line(self.err, line)
+
+    def failure_findings(self, error: S3xCopyError) -> None:
+        """A refusal's findings; after a bare "Access Denied", once a run, what they leave out.
+
+        AWS names the refusing policy only within one organization. Across them the
+        findings are the grants that can be missing; an explicit Deny is the other cause.
+        """
+        self.findings(error.findings)
+        if self.json_lines or self.quiet or self._bare_denial_noted or not error.findings:
+            return
+        from ..diagnosis.messages import parse_denial  # loaded on the first refusal only
+
+        if parse_denial(error.code or "", aws_message(error)).shape == "bare":
+            self._bare_denial_noted = True
+            self._line(self.err, BARE_DENIAL_NOTE)
 
     def notice(self, message: str, *, label: str = "warning") -> None:
         """A warning or note about a copy that did not fail (stderr; a JSON line with --json)."""
@@ -195,7 +219,7 @@ class Printer:
         elif outcome.status == "failed" and outcome.error is not None:
             if not self.quiet:
                 self._line(self.err, f"{verb} failed: {target} {outcome.error}")
-            self.findings(outcome.error.findings)
+            self.failure_findings(outcome.error)
         if self._warns(outcome):
             self._line(self.err, f"warning: {outcome.warning}")
 

@@ -8,10 +8,11 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from s3xcopy import AccessDeniedError, CopyResult, Finding, S3xCopyError
 from s3xcopy.bulk import BulkSummary, ObjectOutcome
-from s3xcopy.cli.printers import Printer, summary_line
+from s3xcopy.cli.printers import BARE_DENIAL_NOTE, Printer, summary_line
 
 A, B = "s3://src/p/a.txt", "s3://dst/q/a.txt"
 RESULT = CopyResult(A, B, "single", 5, None, 1, '"e"', None, 0.01)
@@ -93,6 +94,32 @@ def test_a_finding_is_printed_once_however_many_objects_meet_it() -> None:
     assert text.count("copy failed:") == 3
     assert text.count("[dest-kms-decrypt]") == 1
     assert text.count("add this statement") == 1
+
+
+def test_a_bare_access_denied_says_once_what_its_inferred_findings_leave_out() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    printer = Printer(out=out, err=err)
+    for n in range(3):
+        printer.outcome(denied(n))
+    assert err.getvalue().count(BARE_DENIAL_NOTE) == 1
+    assert "an RCP of the bucket's or key's account" in BARE_DENIAL_NOTE
+
+    stated = denied(4)
+    assert stated.error is not None
+    stated.error.__cause__ = ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "User: arn:aws:sts::111122223333:"
+                   "assumed-role/R/s is not authorized to perform: kms:Decrypt on resource: "
+                   "arn:aws:kms:us-east-1:111122223333:key/k with an explicit deny in a "
+                   "resource control policy"}},
+        "UploadPartCopy",
+    )  # fmt: skip
+    err = io.StringIO()
+    Printer(out=io.StringIO(), err=err).outcome(stated)  # AWS named the policy: no note
+    assert "note:" not in err.getvalue() and "copy failed:" in err.getvalue()
+    for quiet_printer in (Printer(json_lines=True, out=out, err=err), Printer(quiet=True, err=err)):
+        err.truncate(0)
+        quiet_printer.outcome(denied(5))
+        assert BARE_DENIAL_NOTE not in err.getvalue()
 
 
 @pytest.mark.parametrize("name", sorted(OUTCOMES))
