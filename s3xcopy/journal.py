@@ -512,12 +512,10 @@ def journaled_copy(
         facts = None  # the copy meets the same answer and reports it in full
     notes: list[str] = []
     if facts is not None:
-        recorded = journal.recorded_result(str(source), facts.etag, str(target))
+        recorded, gone = recorded_copy(journal, engine, source, facts, target, extra_args)
         if recorded is not None:
-            gone = _recorded_copy_gone(engine, facts, target, extra_args, recorded)
-            if gone is None:
-                return dataclasses.replace(recorded, seconds=0.0, skipped=True)
-            notes.append(f"{target}: {gone}; copying it again")
+            return dataclasses.replace(recorded, seconds=0.0, skipped=True)
+        notes += [gone] if gone else []
     size = facts.size if facts is not None else 0  # unread: the copy fails as it would
     resume, warning = start_copy(
         journal, engine, source, target, size, dest_bucket_args(extra_args)
@@ -538,35 +536,42 @@ def journaled_copy(
     return dataclasses.replace(result, warning="; ".join(warnings)) if warnings else result
 
 
-def _recorded_copy_gone(
+def recorded_copy(
+    journal: Journal,
     engine: CopyEngine,
+    source: S3Location,
     facts: SourceFacts,
     target: S3Location,
     extra_args: Mapping[str, Any],
-    recorded: CopyResult,
-) -> str | None:
-    """Why the destination no longer holds the copy the journal recorded; None if it does.
+) -> tuple[CopyResult | None, str | None]:
+    """The copy of ``source`` (the version ``facts`` read) to ``target`` that ``journal``
+    recorded, when the destination still holds it; else None, and why it is to be made
+    again (None when the journal never recorded it).
 
     The destination's latest version is read as a verification reads it (its SSE-C key,
-    owner check and payer; no checksum mode, which would need kms:Decrypt). Any answer but
-    NotFound or the object itself leaves the journal's word standing.
+    owner check and payer; no checksum mode, which would need kms:Decrypt): the same size
+    and ETag. Any answer but NotFound or another object leaves the journal's word standing.
     """
+    recorded = journal.recorded_result(str(source), facts.etag, str(target))
+    if recorded is None:
+        return None, None
     try:
         plan = engine.plan_from_facts(facts, target, extra_args)
     except S3xCopyError:
-        return None  # the copy would be refused now as then: the journal stands
+        return recorded, None  # the copy would be refused now as then: the journal stands
     head_args = dict(plan.requests.head_dest)
     head_args.pop("ChecksumMode", None)
+    again = "; copying it again"
     try:
         head = engine.dest("HeadObject", **head_args)
     except NotFoundError:
-        return "the copy an earlier run made is no longer there"
+        return None, f"{target}: the copy an earlier run made is no longer there{again}"
     except S3xCopyError:
-        return None  # may not be read (a write-only role) or not now: the journal stands
+        return recorded, None  # may not be read (a write-only role), or not now
     etag = str(head.get("ETag") or "").strip('"')
     if int(head.get("ContentLength", -1)) != recorded.size or etag != recorded.etag.strip('"'):
-        return "the destination is no longer the copy an earlier run made"
-    return None
+        return None, f"{target}: the destination is no longer the copy an earlier run made{again}"
+    return recorded, None
 
 
 def _abort_orphans(

@@ -14,7 +14,7 @@ from ..api import build_engine, progress_listener
 from ..engine import CopyEngine
 from ..errors import CopyInterruptedError, S3xCopyError
 from ..events import Event
-from ..journal import Journal, journaled_copy
+from ..journal import Journal, journaled_copy, recorded_copy
 from ..location import S3Location
 from ..planning import resolve_dest
 from .exitcodes import EXIT_CODES_HELP, ExitCode, exit_code_for
@@ -174,9 +174,16 @@ def _copy_with_journal(
         try:
             with journal or contextlib.nullcontext():
                 plan, facts = engine.plan(source, dest, dest_args)
-                if journal and journal.recorded_result(str(source), facts.etag, str(target)):
+                recorded, gone = (
+                    recorded_copy(journal, engine, source, facts, target, dest_args)
+                    if journal
+                    else (None, None)
+                )
+                if recorded is not None:
                     printer.notice(f"(dryrun) {done}", label="note")
                 else:
+                    if gone:
+                        printer.notice(f"(dryrun) {gone}", label="note")
                     printer.dryrun(plan)
         except S3xCopyError as exc:
             printer.error(f"{source} to {dest}: {exc}")

@@ -243,6 +243,11 @@ def test_cp_journal_copies_again_what_was_deleted_at_the_destination(
     assert finish(argv, cli_env).returncode == 0
     client.delete_object(Bucket=dest, Key="big.bin")
 
+    dry = finish([*argv, "--dryrun"], cli_env)
+    assert dry.returncode == 0, dry.stderr
+    assert f"(dryrun) copy: s3://{source}/big.bin to s3://{dest}/big.bin" in dry.stdout
+    assert "no longer there" in dry.stderr
+
     again = finish(argv, cli_env)
     assert again.returncode == 0, again.stderr
     assert f"copy: s3://{source}/big.bin to s3://{dest}/big.bin" in again.stdout
