@@ -128,7 +128,9 @@ def test_bad_port_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_list_and_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lab", "list"]) == 0
     listing = capsys.readouterr().out
-    for name in ("original", "original-explicit", "original-fixed", "same-account", "bucket-key"):
+    shipped = ("original", "original-explicit", "original-fixed", "same-account", "bucket-key",
+               "cross-org-rcp")  # fmt: skip
+    for name in shipped:
         assert re.search(rf"^{re.escape(name)}\s", listing, re.M)
     assert main(["lab", "check", "original", "bucket-key"]) == 0
     assert "ok: original: 2 principals, 2 buckets, 1 keys" in capsys.readouterr().out

@@ -252,3 +252,26 @@ def test_a_source_identitys_refused_credentials_are_named_too(lab: Any, unique_k
     assert refused.value.operation == "HeadObject"  # a bare 403: only STS can tell
     assert [f.code for f in refused.value.findings] == ["credentials-refused"]
     assert "InvalidClientTokenId" in refused.value.findings[0].summary
+
+
+def test_cross_org_rcp_every_grant_in_place_and_still_refused(lab: Any) -> None:
+    """The shipped cross-org-rcp scenario: the findings are the grants (all in place), so the
+    CLI says an explicit Deny is the other cause; explain, which sees the RCP, names it."""
+    server = lab("cross-org-rcp")
+    put(server, "rcp.bin", 1024)
+    copied = run(server, "cp", "s3://cp-src/rcp.bin", "s3://cp-dst/rcp.bin")
+    assert copied.returncode == 3, copied.stderr
+    assert "Access Denied" in copied.stderr
+    assert copied.stderr.count("an RCP of the bucket's or key's account") == 1
+    assert dest_state(server, "rcp.bin") == (False, False)
+
+    explained = subprocess.run(
+        [sys.executable, "-m", "s3xcopy", "explain", "s3://cp-src/rcp.bin", "s3://cp-dst/rcp.bin",
+         "--scenario", "cross-org-rcp", "--size", "1KiB", "--json"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert explained.returncode == 3, explained.stderr
+    findings = json.loads(explained.stdout)["findings"]
+    assert ("explicit-deny", "s3:PutObject", "rcp", DST_ACCOUNT) in {
+        (f["code"], f["action"], f["policy"], f["account"]) for f in findings
+    }
