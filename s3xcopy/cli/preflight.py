@@ -23,7 +23,7 @@ from .options import (
     session_from,
     source_session_from,
 )
-from .printers import finding_lines
+from .printers import BARE_DENIAL_NOTE, finding_lines, is_bare_denial
 
 
 def register(subparsers: Any) -> None:
@@ -76,6 +76,9 @@ def render(report: PreflightReport) -> list[str]:
     lines.append(_verdict_line("multipart path:", report.multipart))
     for finding in report.findings:
         lines.extend(finding_lines(finding))
+    refusals = [step.error for step in report.steps if step.error is not None]
+    if report.findings and any(is_bare_denial(error) for error in refusals):
+        lines.append(BARE_DENIAL_NOTE)
     lines.extend(f"note: {note}" for note in report.notes)
     return lines
 

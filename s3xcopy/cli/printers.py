@@ -35,6 +35,13 @@ BARE_DENIAL_NOTE = (
 )
 
 
+def is_bare_denial(error: S3xCopyError) -> bool:
+    """True when AWS refused with a bare "Access Denied", naming no policy."""
+    from ..diagnosis.messages import parse_denial  # loaded on the first refusal only
+
+    return parse_denial(error.code or "", aws_message(error)).shape == "bare"
+
+
 def finding_lines(finding: Finding) -> list[str]:
     """A finding for people: what is missing, where, for whom, and the statement to add."""
     if not finding.is_grant:  # the cause is not a policy's (refused credentials): one line
@@ -157,9 +164,7 @@ class Printer:
         self.findings(error.findings)
         if self.json_lines or self.quiet or self._bare_denial_noted or not error.findings:
             return
-        from ..diagnosis.messages import parse_denial  # loaded on the first refusal only
-
-        if parse_denial(error.code or "", aws_message(error)).shape == "bare":
+        if is_bare_denial(error):
             self._bare_denial_noted = True
             self._line(self.err, BARE_DENIAL_NOTE)
 

@@ -264,6 +264,9 @@ def test_cross_org_rcp_every_grant_in_place_and_still_refused(lab: Any) -> None:
     assert "Access Denied" in copied.stderr
     assert copied.stderr.count("an RCP of the bucket's or key's account") == 1
     assert dest_state(server, "rcp.bin") == (False, False)
+    predicted = run(server, "preflight", "s3://cp-src/rcp.bin", "s3://cp-dst/rcp.bin")
+    assert predicted.returncode == 3, predicted.stderr
+    assert predicted.stdout.count("an RCP of the bucket's or key's account") == 1
 
     explained = subprocess.run(
         [sys.executable, "-m", "s3xcopy", "explain", "s3://cp-src/rcp.bin", "s3://cp-dst/rcp.bin",
