@@ -357,15 +357,18 @@ def put_source(server: Any, writer: str, key: str, size: int, tags: str | None) 
     s3.put_object(Bucket="cp-src", Key=key, Body=os.urandom(size), **extra)
 
 
+def role_engine(server: Any, config: CopyConfig) -> Any:
+    """An engine copying as EC2Role on the lab, retries without waiting."""
+    return build_engine(
+        config, session=_session(server, "EC2Role"), endpoint_url=server.endpoint_url,
+        sleep=lambda _: None,
+    )  # fmt: skip
+
+
 def copy_denied(server: Any, case: Case, key: str) -> S3xCopyError:
     size = 1 * KiB if case.config is SINGLE else 6 * MiB
     put_source(server, case.writer, key, size, case.source_tags)
-    engine = build_engine(
-        case.config,
-        session=_session(server, "EC2Role"),
-        endpoint_url=server.endpoint_url,
-        sleep=lambda _: None,
-    )
+    engine = role_engine(server, case.config)
     with pytest.raises(S3xCopyError) as info:
         engine.copy(S3Location("cp-src", key), S3Location("cp-dst", key), case.extra_args)
     return info.value
@@ -403,10 +406,7 @@ def test_granting_what_was_asked_fixes_the_copy(lab: Any, unique_key: str) -> No
     _dst_decrypt_both(doc)
     server = lab(doc)
     put_source(server, "SrcAdmin", unique_key, 6 * MiB, None)
-    engine = build_engine(
-        MULTIPART, session=_session(server, "EC2Role"), endpoint_url=server.endpoint_url,
-        sleep=lambda _: None,
-    )  # fmt: skip
+    engine = role_engine(server, MULTIPART)
     stated_policies = []
     for _ in range(3):  # bounded: one stated refusal per missing policy
         try:
@@ -451,9 +451,6 @@ def test_a_bucket_policy_granting_an_organization_admits_its_accounts_only(
     doc["accounts"][SRC_ACCOUNT]["organization"] = org
     inside = lab(doc)
     put_source(inside, "SrcAdmin", unique_key, 1 * KiB, None)
-    engine = build_engine(
-        SINGLE, session=_session(inside, "EC2Role"), endpoint_url=inside.endpoint_url,
-        sleep=lambda _: None,
-    )  # fmt: skip
+    engine = role_engine(inside, SINGLE)
     result = engine.copy(S3Location("cp-src", unique_key), S3Location("cp-dst", unique_key))
     assert result.size == 1 * KiB
