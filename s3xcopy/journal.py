@@ -206,10 +206,6 @@ class Journal:
 
     # --- finished objects ---------------------------------------------------------------
 
-    def is_copied(self, source: str, etag: str, dest: str) -> bool:
-        """True when ``source`` (with this ETag) was copied to ``dest`` by an earlier run."""
-        return (source, etag, dest) in self.copied_among([source])
-
     def copied_among(self, sources: list[str]) -> set[tuple[str, str, str]]:
         """(source, etag, dest) of those ``sources`` an earlier run copied: one query a page."""
         if not self._has_copied or not sources:
