@@ -58,6 +58,16 @@ def s3(seaweed: SeaweedServer) -> Any:
     return boto3.client("s3", **seaweed.client_kwargs())
 
 
+def create_bucket_pair(seaweed: SeaweedServer, prefix: str) -> tuple[Any, tuple[str, str]]:
+    """A client and two new buckets, ``PREFIX-src-PID`` and ``PREFIX-dst-PID``, for a module's
+    tests to share (SeaweedFS takes ~0.2 s to open a new bucket)."""
+    s3 = boto3.client("s3", **seaweed.client_kwargs())
+    names = (f"{prefix}-src-{os.getpid()}", f"{prefix}-dst-{os.getpid()}")
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    return s3, names
+
+
 @pytest.fixture
 def make_bucket(s3: Any) -> Any:
     """Create a fresh, uniquely named bucket on the server and return its name."""

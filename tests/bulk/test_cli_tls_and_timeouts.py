@@ -4,7 +4,6 @@ object (botocore's HTTP) and for a bulk copy (the lean CopyObject sender's nativ
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from s3xcopy.seaweed import SeaweedServer
 
+from ..conftest import create_bucket_pair
 from .conftest import CliRunner
 from .faultproxy import FaultProxy, self_signed_tls
 
@@ -28,12 +28,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedServer) -> Ite
 
 @pytest.fixture(scope="module")
 def buckets(seaweed: SeaweedServer) -> tuple[str, str]:
-    import boto3
-
-    s3 = boto3.client("s3", **seaweed.client_kwargs())
-    names = (f"tls-src-{os.getpid()}", f"tls-dst-{os.getpid()}")
-    for name in names:
-        s3.create_bucket(Bucket=name)
+    s3, names = create_bucket_pair(seaweed, "tls")
     for key in ("one.txt", "many/a.txt", "many/b.txt", "many/c.txt"):
         s3.put_object(Bucket=names[0], Key=key, Body=key.encode())
     return names

@@ -16,6 +16,7 @@ import pytest
 from s3xcopy.limits import MiB
 from s3xcopy.seaweed import SeaweedServer
 from tests.bulk.faultproxy import FaultProxy
+from tests.conftest import create_bucket_pair
 
 pytestmark = pytest.mark.seaweed
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +48,7 @@ def s3xcopy(seaweed: SeaweedServer, *args: str) -> subprocess.CompletedProcess[s
 
 @pytest.fixture(scope="module")
 def buckets(seaweed: SeaweedServer) -> tuple[str, str]:
-    import boto3
-
-    s3 = boto3.client("s3", **seaweed.client_kwargs())
-    names = (f"cli-src-{os.getpid()}", f"cli-dst-{os.getpid()}")
-    for name in names:
-        s3.create_bucket(Bucket=name)
+    s3, names = create_bucket_pair(seaweed, "cli")
     s3.put_object(Bucket=names[0], Key="small.txt", Body=b"hello", ContentType="text/plain")
     s3.put_object(Bucket=names[0], Key="dir/big.bin", Body=os.urandom(9 * MiB))
     return names

@@ -17,6 +17,7 @@ from s3xcopy.events import BytesCopied, Event, RequestRetried
 from s3xcopy.limits import MiB
 from s3xcopy.location import S3Location
 from s3xcopy.seaweed import SeaweedServer
+from tests.conftest import create_bucket_pair
 
 pytestmark = pytest.mark.seaweed
 
@@ -83,12 +84,8 @@ def source_object(s3: Any, make_bucket: Any) -> tuple[str, str, bytes]:
 
 @pytest.fixture(scope="module")
 def bucket_pair(seaweed: SeaweedServer) -> tuple[str, str]:
-    """Two buckets shared by a module's tests (SeaweedFS takes ~0.2 s to open a new bucket)."""
-    s3 = boto3.client("s3", **seaweed.client_kwargs())
-    names = (f"pair-src-{os.getpid()}", f"pair-dst-{os.getpid()}")
-    for name in names:
-        s3.create_bucket(Bucket=name)
-    return names
+    """Two buckets shared by a module's tests."""
+    return create_bucket_pair(seaweed, "pair")[1]
 
 
 def test_multipart_and_single_copies_are_identical(
