@@ -277,17 +277,23 @@ def test_stream_keeps_the_sources_algorithm(h: Harness) -> None:
     assert h.copy().strategy == "stream"
 
 
-def test_a_corrupt_part_is_caught_before_completion_and_the_upload_aborted(h: Harness) -> None:
-    h.head(ChecksumCRC64NVME=b64("CRC64NVME", DATA), ChecksumType="FULL_OBJECT")
-    h.create()
+def read_three_parts_the_second_with_a_flipped_byte(h: Harness, at: int) -> None:
+    """Stub the three parts' GetObject and UploadPart; part 2 reads with byte ``at`` flipped
+    (and its UploadPart takes those bytes: its CRC is of what was read)."""
     h.get(0, PART - 1)
     h.upload(1, 0, PART - 1)
     corrupt = bytearray(DATA[PART : 2 * PART])
-    corrupt[12345] ^= 0x01
+    corrupt[at] ^= 0x01
     h.get(PART, 2 * PART - 1, bytes(corrupt))
     h.dest_stub.add_response("upload_part", {"ETag": '"etag-2"'}, None)
     h.get(2 * PART, len(DATA) - 1)
     h.upload(3, 2 * PART, len(DATA) - 1)
+
+
+def test_a_corrupt_part_is_caught_before_completion_and_the_upload_aborted(h: Harness) -> None:
+    h.head(ChecksumCRC64NVME=b64("CRC64NVME", DATA), ChecksumType="FULL_OBJECT")
+    h.create()
+    read_three_parts_the_second_with_a_flipped_byte(h, 12345)
     h.abort()  # no CompleteMultipartUpload: the stub would fail on it
     with pytest.raises(VerificationError, match="corrupted in transit") as caught:
         h.copy()
@@ -639,14 +645,7 @@ def test_a_corrupt_part_fails_the_md5_check_before_completion(verify: bool) -> N
     with Harness(dataclasses.replace(CONFIG, verify=verify), etag=md5_etag(DATA)) as h:
         h.head()
         h.create()
-        h.get(0, PART - 1)
-        h.upload(1, 0, PART - 1)
-        corrupt = bytearray(DATA[PART : 2 * PART])
-        corrupt[4321] ^= 0x01
-        h.get(PART, 2 * PART - 1, bytes(corrupt))
-        h.dest_stub.add_response("upload_part", {"ETag": '"etag-2"'}, None)
-        h.get(2 * PART, len(DATA) - 1)
-        h.upload(3, 2 * PART, len(DATA) - 1)
+        read_three_parts_the_second_with_a_flipped_byte(h, 4321)
         if verify:
             h.abort()  # no CompleteMultipartUpload: the stub would fail on it
             with pytest.raises(VerificationError, match=r"have MD5 .* not the source.s ETag"):
